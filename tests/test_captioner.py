@@ -1,0 +1,177 @@
+"Tests of recap_nb.captioner: every family's tiny model round trip, decoding, the caption-only loss, fine-tuning, bad input."
+import json, logging
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from recap_nb.core import load_config
+from recap_nb.captioner import (FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss,
+                                finetune_captioner, prepare_examples, object_recall, object_mentions, family_of,
+                                check_prefixes, null_images)
+from recap_nb.miniworld import make_split
+
+PREFIXES = {'short': 'a short caption:', 'long': 'a detailed caption:'}
+COLUMNS = {'short': 'human_short', 'long': 'human_long'}
+
+
+@pytest.fixture(scope='module')
+def ds():
+    return make_split(6, seed=0, image_size=64, annotated=6, split='captioner')
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    "One tiny random-weight model per family, saved with save_pretrained (built lazily, once)."
+    made = {}
+    def get(family):
+        if family not in made: made[family] = tiny_captioner(family, tmp_path_factory.mktemp(family))
+        return made[family]
+    return get
+
+
+def _rows(ds, n=4):
+    return [dict(ds[i]) for i in range(n)]
+
+
+@pytest.mark.parametrize('family', FAMILIES)
+def test_roundtrip_and_greedy_matches_next_token_logits(family, tiny, ds):
+    "from_pretrained of the saved tiny model; generate() and a greedy loop over next_token_logits agree."
+    path = tiny(family)
+    assert json.loads((path / 'config.json').read_text())['model_type'] == family
+    assert family_of(path) == family
+    b = load_captioner(path)
+    assert b.family == family and type(b.model).__name__ in ('GitForCausalLM', 'BlipForConditionalGeneration',
+                                                           'Florence2ForConditionalGeneration', 'PaliGemmaForConditionalGeneration')
+    ims = [ds[i]['image'] for i in range(2)]
+    caps = caption_images(b, ims, PREFIXES['long'], max_new_tokens=5)
+    px = b.encode_images(ims)
+    ids = b.prompt_ids(PREFIXES['long'], 2)
+    new = []
+    for _ in range(5):
+        nxt = b.next_token_logits(px, ids).argmax(-1, keepdim=True)
+        new.append(nxt); ids = torch.cat([ids, nxt], 1)
+    assert b.decode(torch.cat(new, 1)) == caps
+    lg = b.next_token_logits(px, b.prompt_ids(PREFIXES['long'], 2), image_mask=torch.tensor([True, False]))
+    assert lg.shape == (2, len(b.tokenizer)) or lg.shape[0] == 2
+
+
+def test_image_mask_is_the_null_image(tiny, ds):
+    b = load_captioner(tiny('git'))
+    px = b.encode_images([ds[0]['image']] * 2)
+    ids = b.prompt_ids('a short caption:', 2)
+    lg = b.next_token_logits(px, ids, image_mask=torch.tensor([False, True]))
+    zero = b.next_token_logits({'pixel_values': torch.zeros_like(px['pixel_values'])}, ids)
+    torch.testing.assert_close(lg[1], zero[1])
+    assert not torch.allclose(lg[0], lg[1])
+    with pytest.raises(CaptionerError, match='one bool per image'): null_images(px['pixel_values'], torch.tensor([True]))
+
+
+def test_loss_covers_caption_tokens_only(tiny, ds):
+    "The prefix never enters the loss: a prompt with a different prefix changes the loss only through conditioning."
+    b = load_captioner(tiny('git'))
+    ad = b.adapter
+    px = b.encode_images([ds[0]['image']])['pixel_values']
+    cap = b.caption_ids('a red circle')
+    _, n = caption_loss(ad, b.model, px, [ad.prompt_ids(b.tokenizer, 'a short caption:')], [cap], 0, reduction='sum')
+    assert n == len(cap)  # caption tokens + eos, no prefix token
+    _, n2 = caption_loss(ad, b.model, px, [ad.prompt_ids(b.tokenizer, 'a much much longer detailed caption:')], [cap], 0, reduction='sum')
+    assert n2 == n
+
+
+@pytest.mark.parametrize('family', ['git', 'florence2'])
+def test_finetune_writes_folder_and_manifest(family, tiny, ds, tmp_path):
+    cfg = load_config('mini', overrides=dict(captioner=dict(family=family, model=str(tiny(family)), steps=2, batch_size=4, micro_batch=2,
+                                                              cond_mask_prob=0.5)))
+    out = finetune_captioner(cfg, ds, out=tmp_path / 'run' / 'captioner', progress=False)
+    man = json.loads((out / 'manifest.json').read_text())
+    assert man['status'] == 'done' and man['results']['data']['examples'] == {'short': 5, 'long': 5}  # 1 of 6 rows is validation
+    assert (out / 'model.safetensors').exists() and (out / 'loss.png').exists()
+    assert load_captioner(out, family=family).family == family
+    hist = json.loads((out / 'losses.json').read_text())
+    assert len(hist['train']) == 2 and hist['val']
+
+
+def test_finetune_lora_merges(tiny, ds, tmp_path):
+    pytest.importorskip('peft')
+    cfg = load_config('mini', overrides=dict(captioner=dict(model=str(tiny('git')), steps=1, batch_size=2, micro_batch=2, lora=True, lora_rank=2)))
+    out = finetune_captioner(cfg, ds, out=tmp_path / 'r' / 'lora', progress=False)
+    keys = json.loads((out / 'model.safetensors.index.json').read_text())['weight_map'] if (out / 'model.safetensors.index.json').exists() else None
+    from safetensors import safe_open
+    with safe_open(out / 'model.safetensors', 'pt') as f: names = list(f.keys())
+    assert not any('lora' in k for k in names)  # merged into the base weights: a plain checkpoint
+
+
+def test_qlora_needs_cuda(tiny, ds, tmp_path):
+    cfg = load_config('mini', overrides=dict(captioner=dict(model=str(tiny('git')), steps=1, batch_size=2, micro_batch=2, lora=True)))
+    if not torch.cuda.is_available():
+        with pytest.raises(CaptionerError, match='CUDA'): finetune_captioner(cfg, ds, out=tmp_path / 'r' / 'q', quantize='4bit', progress=False)
+    cfg2 = load_config('mini', overrides=dict(captioner=dict(model=str(tiny('git')), steps=1, batch_size=2, micro_batch=2)))
+    with pytest.raises(CaptionerError, match='lora=true'): finetune_captioner(cfg2, ds, out=tmp_path / 'r' / 'q2', quantize='4bit', progress=False)
+
+
+# ---- bad input ----
+
+def test_rows_without_image_or_caption_are_skipped_and_counted(tiny, ds, caplog):
+    b = load_captioner(tiny('git'))
+    rows = _rows(ds)
+    rows[0]['image'] = None; rows[1]['human_long'] = None; rows[2]['human_short'] = ''
+    with caplog.at_level(logging.WARNING, logger='recap_nb.captioner'):
+        d = prepare_examples(rows, b, PREFIXES, COLUMNS)
+    assert d['counts']['no_image'] == 1 and d['counts']['no_caption'] == {'short': 1, 'long': 1}
+    assert d['counts']['examples'] == {'short': 2, 'long': 2}
+    assert 'no image' in caplog.text and rows[0]['id'] in caplog.text
+    bad = [dict(r, image=None) for r in rows]
+    with pytest.raises(CaptionerError, match='no usable rows'): prepare_examples(bad, b, PREFIXES, COLUMNS)
+
+
+def test_long_captions_truncated_with_counted_warning(tiny, ds, caplog):
+    b = load_captioner(tiny('git'))
+    rows = _rows(ds, 3)
+    rows[0]['human_long'] = 'a red circle ' * 100
+    with caplog.at_level(logging.WARNING, logger='recap_nb.captioner'):
+        d = prepare_examples(rows, b, PREFIXES, COLUMNS, max_length=60)
+    assert d['counts']['truncated'] == 1 and '1 captions are longer than max_length=60' in caplog.text
+    assert max(len(c) for _, c in d['examples']['long']) == 61  # 60 tokens + eos
+
+
+def test_prefix_configuration_must_match_data(tiny, ds, tmp_path):
+    with pytest.raises(CaptionerError, match="column 'caption_long'"):
+        check_prefixes(PREFIXES, {'short': 'human_short', 'long': 'caption_long'}, ds.column_names)
+    with pytest.raises(CaptionerError, match='its own prefix'):
+        check_prefixes({'short': 'x:', 'long': 'x:'}, COLUMNS, ds.column_names)
+    with pytest.raises(CaptionerError, match='non-empty prefix'):
+        check_prefixes({'short': ' ', 'long': 'x:'}, COLUMNS, ds.column_names)
+    b = load_captioner(tiny('git'))
+    rows = _rows(ds, 2); rows[0]['human_short'] = 'a short caption: ' + rows[0]['human_short']
+    with pytest.raises(CaptionerError, match='already starts with its prefix'): prepare_examples(rows, b, PREFIXES, COLUMNS)
+    cfg = load_config('mini', overrides=dict(captioner=dict(model=str(tiny('git')), steps=1, batch_size=2, micro_batch=2)))
+    with pytest.raises(CaptionerError, match="column 'human_long'"):
+        finetune_captioner(cfg, ds.remove_columns('human_long'), out=tmp_path / 'r' / 'p', progress=False)
+    cfg1 = load_config('mini', overrides=dict(captioner=dict(model=str(tiny('git')), steps=1, batch_size=2, micro_batch=2, short_frac=1.0)))
+    assert finetune_captioner(cfg1, ds.remove_columns('human_long'), out=tmp_path / 'r' / 'p1', progress=False).exists()
+
+
+def test_unknown_family_names_model_and_families(tmp_path):
+    with pytest.raises(CaptionerError, match=r"model 'org/some-llava'.*supported families: florence2, blip, git, paligemma"):
+        load_captioner('org/some-llava', family='llava')
+    from transformers import CLIPTextConfig, CLIPTextModel
+    CLIPTextModel(CLIPTextConfig(hidden_size=8, intermediate_size=8, num_hidden_layers=1, num_attention_heads=1, vocab_size=10)).save_pretrained(tmp_path / 'clip')
+    with pytest.raises(CaptionerError, match="model_type 'clip_text_model'.*supported families"):
+        load_captioner(tmp_path / 'clip')
+
+
+def test_checkpoint_of_another_family(tiny):
+    with pytest.raises(CaptionerError, match="is a 'git' checkpoint.*not 'blip'"):
+        load_captioner(tiny('git'), family='blip')
+
+
+def test_object_recall():
+    sc = {'groups': [{'color': 'red', 'shape': 'circle'}, {'color': 'blue', 'shape': 'cross'}]}
+    assert object_recall(['Two small red discs and a blue plus sign.'], [sc]) == 1.0
+    assert object_recall(['a red circle'], [json.dumps(sc)]) == 0.5
+    assert object_recall(['a blue circle and a red cross'], [sc]) == 0.0
+    assert object_mentions('a red and blue circle') == {('blue', 'circle')}
+    with pytest.raises(ValueError, match='pair up'): object_recall(['a'], [sc, sc])
+    with pytest.raises(TypeError): object_recall('a red circle', [sc])
