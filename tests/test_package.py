@@ -54,4 +54,4 @@ def test_wheel_ships_presets_and_data(tmp_path):
     names = zipfile.ZipFile(next(tmp_path.glob('*.whl'))).namelist()
     for preset in ('mini', 'mini-full', 'colab', 'paper'): assert f'recap_nb/presets/{preset}.yaml' in names
     shipped = [p.relative_to(ROOT).as_posix() for p in (ROOT / 'data').rglob('*') if p.is_file()]
-    for f in shipped: assert 'recap_nb/' + f in names, f
+    for f in shipped: assert 'recap_nb/shipped/' + f.removeprefix('data/') in names, f
