@@ -4,8 +4,8 @@ images, tokenizes the captions, runs the VAE encoder and the text encoder, then 
 No caching, fp32, contiguous (NCHW) tensors. Same model, data, batch, optimizer and machine, one run each.
 
 CPU (default): the mini text-to-image model's sizes (finetune.MINI_T2I: 64 px, factor-4 VAE -> 16x16 latents,
-UNet (64, 128, 256), CLIP text 128 wide x 4 layers), random weights, UNet trained, text encoder frozen (the colab
-preset's recipe), batch 16.
+UNet (32, 64, 128) with cross-attention at 8x8 and 4x4, CLIP text 128 wide x 3 layers as data/mini_t2i), random
+weights, UNet trained, text encoder frozen (the colab preset's recipe), batch 16.
     .venv/bin/python benchmarks/bench_finetune.py [--steps 12] [--batch 16] [--threads 1]
 GPU (untested here): SD-1.5-sized random weights at 512 px, fp16 autocast, cached latents.
     python benchmarks/bench_finetune.py --gpu [--steps 50] [--batch 8]
@@ -74,7 +74,7 @@ def main():
         ds = make_split(a.rows, seed=0, image_size=128).map(lambda r: {'image': r['image'].resize((512, 512))})
     else:
         device, res, mp = torch.device('cpu'), 64, 'no'
-        sizes = dict(**MINI_T2I, text_hidden=128, text_layers=4)
+        sizes = dict(**MINI_T2I, text_hidden=128, text_layers=3)
         ds = make_split(a.rows, seed=0, image_size=64)
     model = tiny_sd_pipeline(work / 'model', **sizes)
     plain = plain_loop(model, ds, 'alttext', a.steps, a.batch, res, 1e-4, device)

@@ -9,7 +9,7 @@ from PIL import Image
 from recap_nb.core import load_config
 from recap_nb.captioner import (FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss,
                                 finetune_captioner, prepare_examples, object_recall, object_mentions, family_of,
-                                check_prefixes, null_images)
+                                check_prefixes, null_images, vision_encoder)
 from recap_nb.miniworld import make_split
 
 PREFIXES = {'short': 'a short caption:', 'long': 'a detailed caption:'}
@@ -55,6 +55,18 @@ def test_roundtrip_and_greedy_matches_next_token_logits(family, tiny, ds):
     assert b.decode(torch.cat(new, 1)) == caps
     lg = b.next_token_logits(px, b.prompt_ids(PREFIXES['long'], 2), image_mask=torch.tensor([True, False]))
     assert lg.shape == (2, len(b.tokenizer)) or lg.shape[0] == 2
+
+
+@pytest.mark.parametrize('family', FAMILIES)
+def test_vision_encoder_is_the_image_tower(family, tiny):
+    "vision_encoder finds the image tower of every family: it holds the vision parameters and none of the text side."
+    m = load_captioner(tiny(family)).model
+    enc = vision_encoder(m)
+    n_enc, n_all = sum(p.numel() for p in enc.parameters()), sum(p.numel() for p in m.parameters())
+    assert 0 < n_enc < n_all
+    assert not any('embed_tokens' in n or 'word_embeddings' in n for n, _ in enc.named_parameters())
+    px = load_captioner(tiny(family)).encode_images([Image.new('RGB', (64, 64), 'red')])['pixel_values']
+    assert px.shape[0] == 1  # the encoder's input is the processor's pixel_values
 
 
 def test_image_mask_is_the_null_image(tiny, ds):
