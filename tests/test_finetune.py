@@ -105,8 +105,10 @@ def test_other_run_folder_refused(tmp_path, base, ds):
     ft.train(cfg(tmp_path, base, 'x', steps=1, checkpoint_every=5), ds, progress=False, checkpoint_models=False)
     with pytest.raises(FileExistsError, match="if_exists='resume'"):
         ft.train(cfg(tmp_path, base, 'x', steps=1, checkpoint_every=5), ds, progress=False)
-    with pytest.raises(FileExistsError, match='different config'):
-        ft.train(cfg(tmp_path, base, 'x', steps=2, checkpoint_every=5), ds, if_exists='resume', progress=False)
+    with pytest.raises(FileExistsError, match='different config.*finetune.lr'):  # another run: refused, the field named
+        ft.train(cfg(tmp_path, base, 'x', steps=1, checkpoint_every=5, lr=3e-4), ds, if_exists='resume', progress=False)
+    e = ft.train(cfg(tmp_path, base, 'x', steps=2, checkpoint_every=5), ds, if_exists='resume', progress=False)  # training longer is allowed
+    assert e.step == 2
     r = ft.train(cfg(tmp_path, base, 'x', steps=2, checkpoint_every=5), ds, if_exists='overwrite', progress=False, checkpoint_models=False)
     assert r.step == 2
 
