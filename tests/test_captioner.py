@@ -9,7 +9,7 @@ from PIL import Image
 from recap_nb.core import load_config
 from recap_nb.captioner import (FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss,
                                 finetune_captioner, prepare_examples, object_recall, object_mentions, family_of,
-                                check_prefixes, null_images, vision_encoder)
+                                check_prefixes, null_images, vision_encoder, cached_vision)
 from recap_nb.miniworld import make_split
 
 PREFIXES = {'short': 'a short caption:', 'long': 'a detailed caption:'}
@@ -67,6 +67,46 @@ def test_vision_encoder_is_the_image_tower(family, tiny):
     assert not any('embed_tokens' in n or 'word_embeddings' in n for n, _ in enc.named_parameters())
     px = load_captioner(tiny(family)).encode_images([Image.new('RGB', (64, 64), 'red')])['pixel_values']
     assert px.shape[0] == 1  # the encoder's input is the processor's pixel_values
+
+
+@pytest.mark.parametrize('family', FAMILIES)
+def test_cached_vision_gives_the_encoders_loss(family, tiny, ds):
+    "Every family's model runs with its frozen encoder replaced by the cache, with the same loss; the encoder is put back."
+    b = load_captioner(tiny(family)); b.model.eval()
+    enc = vision_encoder(b.model).requires_grad_(False)
+    px = b.encode_images([ds[i]['image'] for i in range(3)])['pixel_values']
+    rows = px[[2, 0, 2, 1]]
+    pr = [b.adapter.prompt_ids(b.tokenizer, PREFIXES['long'], b.n_image)] * 4
+    cp = [b.caption_ids('a red circle and two blue squares')] * 4
+    with torch.no_grad():
+        plain = caption_loss(b.adapter, b.model, rows, pr, cp, b.pad_token_id)
+        with cached_vision(b.model, px[:2]) as cache:
+            cached = caption_loss(b.adapter, b.model, rows, pr, cp, b.pad_token_id)
+    torch.testing.assert_close(cached, plain, rtol=1e-5, atol=1e-5)
+    assert (cache.computed, cache.hits) == (3, 2)  # images 0, 1 up front; image 2 (twice in the batch) encoded once on first sight
+    assert vision_encoder(b.model) is enc
+
+
+def test_cached_vision_finds_images_among_many(tiny, ds):
+    "A batch of 64 repeats of 40 cached images: every row is a hit and gets its own image's features."
+    b = load_captioner(tiny('git')); b.model.eval()
+    enc = vision_encoder(b.model).requires_grad_(False)
+    ims = make_split(40, seed=1, image_size=64, split='eval')['image']
+    px = b.encode_images(list(ims))['pixel_values']
+    idx = torch.randint(0, 40, (64,), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = enc(px[idx]).last_hidden_state
+        with cached_vision(b.model, px, batch_size=16) as cache:
+            got = vision_encoder(b.model)(px[idx]).last_hidden_state
+    assert (cache.computed, cache.hits) == (40, 64)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_cached_vision_refuses_a_trainable_encoder(tiny, ds):
+    b = load_captioner(tiny('git'))
+    px = b.encode_images([ds[0]['image']])['pixel_values']
+    with pytest.raises(CaptionerError, match='freeze_vision'):
+        with cached_vision(b.model, px): pass
 
 
 def test_image_mask_is_the_null_image(tiny, ds):
