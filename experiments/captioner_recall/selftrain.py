@@ -13,7 +13,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 un = make_split(N, seed=11, split='train'); ims = list(un['image'])
 longs = caption_images(load_captioner(str(preset_finetune())), ims, 'a detailed caption:', max_new_tokens=60, batch_size=100, progress=True)
 lists = caption_images(load_captioner('mini:captioner'), ims, '', max_new_tokens=60, batch_size=100, progress=True)
-keep = [i for i, (l, b) in enumerate(zip(longs, lists)) if object_mentions(l) and object_mentions(l) == object_mentions(b)]
+keep = [i for i, (l, b) in enumerate(zip(longs, lists)) if (m := object_mentions(l)) and m == object_mentions(b)]
 print(f'kept {len(keep)}/{N} pseudo-labels; their recall {object_recall([longs[i] for i in keep], [un["scene"][i] for i in keep]):.3f}, '
       f'all {object_recall(longs, list(un["scene"])):.3f} (scene graphs used only for this report)', flush=True)
 cap = make_split(100, seed=0, annotated=100, split='captioner'); tr, va = _split_rows(100, 0.1, 0)
