@@ -58,6 +58,22 @@ def test_roundtrip_and_greedy_matches_next_token_logits(family, tiny, ds):
 
 
 @pytest.mark.parametrize('family', FAMILIES)
+def test_generate_kwargs_reach_the_models_generate(family, tiny, ds):
+    "Every adapter passes `generate_kwargs` on: forbidding the token greedy decoding writes first changes that token."
+    b = load_captioner(tiny(family))
+    ims = [ds[i]['image'] for i in range(2)]
+    px, pr = b.encode_images(ims)['pixel_values'], b.prompt_ids(PREFIXES['long'], 2)
+    def first_tokens(**kw):
+        with torch.no_grad(): return b.adapter.generate(b.model, b.tokenizer, px, pr, 4, 1, **kw)[:, 0].tolist()
+    plain = first_tokens()
+    banned = first_tokens(bad_words_ids=[[t] for t in set(plain)])
+    assert not set(banned) & set(plain)
+    assert caption_images(b, ims, PREFIXES['long'], max_new_tokens=4) != caption_images(
+        b, ims, PREFIXES['long'], max_new_tokens=4, generate_kwargs={'bad_words_ids': [[t] for t in set(plain)]})
+    with pytest.raises(Exception): caption_images(b, ims[:1], PREFIXES['long'], max_new_tokens=3, generate_kwargs={'no_such_setting': 1})
+
+
+@pytest.mark.parametrize('family', FAMILIES)
 def test_vision_encoder_is_the_image_tower(family, tiny):
     "vision_encoder finds the image tower of every family: it holds the vision parameters and none of the text side."
     m = load_captioner(tiny(family)).model

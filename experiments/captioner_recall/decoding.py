@@ -11,12 +11,12 @@ torch.set_num_threads(1)
 seed, variants = int(sys.argv[1]), sys.argv[2:] or ['greedy']
 b = load_captioner(str(preset_finetune()))
 ev = make_split(200, seed=seed, split='eval')
-generate = b.model.generate
 for var in variants:
     kw = dict(p.split('=') for p in var.split('+') if '=' in p)
     extra = {**({'no_repeat_ngram_size': int(kw['nrng'])} if 'nrng' in kw else {}), **({'repetition_penalty': float(kw['rep'])} if 'rep' in kw else {})}
-    b.model.generate = lambda *a, **k: generate(*a, **{**k, **extra})  # the adapter's generate call, plus these settings
     beams = int(kw.get('beams', 1))
+    if 'cfg' in kw and extra: raise SystemExit(f'{var}: the guided decoder takes no generate settings ({extra})')
     caps = (guided_generate(b, list(ev['image']), 'a detailed caption:', float(kw['cfg']), beams, 60, batch_size=100) if 'cfg' in kw
-            else caption_images(b, list(ev['image']), 'a detailed caption:', max_new_tokens=60, num_beams=beams, batch_size=100))
+            else caption_images(b, list(ev['image']), 'a detailed caption:', max_new_tokens=60, num_beams=beams, batch_size=100,
+                                generate_kwargs=extra))
     report(f'seed {seed} {var}', caps, ev)
