@@ -4,12 +4,12 @@
 # "<base's list of that image> <long prefix>") and a fraction R of each batch replaying the base's lists of N
 # unlabelled `train` images, so the fine-tuned model still writes lists. Inference: list first (no prefix), then the
 # long caption after "<list> <long prefix>". No human writes the drafts: the base does. usage: draft.py [N] [R]
-import sys, time, torch, numpy as np
+import sys, torch
 sys.path.insert(0, __import__('os').path.dirname(__file__))
-from common import report
+from common import report, train_on_pools
 from datasets import Dataset
-from recap_nb.core import load_config, lr_at
-from recap_nb.captioner import load_captioner, caption_images, prepare_examples, caption_loss, cached_vision, vision_encoder, _split_rows
+from recap_nb.core import load_config
+from recap_nb.captioner import load_captioner, caption_images, prepare_examples, vision_encoder, _split_rows
 from recap_nb.miniworld import make_split
 torch.set_num_threads(int(__import__('os').environ.get('THREADS', 1)))
 N, R = (int(sys.argv[1]) if len(sys.argv) > 1 else 2000), (float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)
@@ -33,18 +33,7 @@ long_prompts = [draft_prompt(d) for d in hum_drafts]  # indexed like the human r
 def prompt_of(s, j): return long_prompts[j] if s == 'long' else fixed[s]
 pools = {'short': hum['examples']['short'], 'long': hum['examples']['long'], 'replay': rep['examples']['replay']}
 pixels = {'short': hum['pixel_values'], 'long': hum['pixel_values'], 'replay': rep['pixel_values']}
-params = [p for p in model.parameters() if p.requires_grad]
-opt, rng = torch.optim.AdamW(params, lr=c.lr, weight_decay=0.01), np.random.default_rng(0)
-model.train(); t = time.time()
-with cached_vision(model, torch.cat([hum['pixel_values'], rep['pixel_values']]), c.batch_size):
-    for step in range(c.steps):
-        for g in opt.param_groups: g['lr'] = lr_at(step, c.steps, c.lr, max(1, c.steps // 10))
-        sty = ['replay' if rng.random() < R else ('short' if rng.random() < c.short_frac else 'long') for _ in range(c.batch_size)]
-        ex = [pools[s][int(rng.integers(len(pools[s])))] for s in sty]
-        px = torch.stack([pixels[s][j] for s, (j, _) in zip(sty, ex)])
-        loss = caption_loss(ad, model, px, [prompt_of(s, j) for s, (j, _) in zip(sty, ex)], [ids for _, ids in ex], b.pad_token_id)
-        loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); opt.zero_grad(set_to_none=True)
-model.eval(); print(f'fine-tune {time.time() - t:.0f} s', flush=True)
+train_on_pools(b, c, pools, pixels, prompt_of, R)
 
 def long_from_drafts(images, drafts):
     "The long caption of each image after its own '<draft> <long prefix>' prompt (one image per call: prompts differ in length)."

@@ -1,12 +1,12 @@
 # Rehearsal: the base is fine-tuned on the 90 human rows (short / long behind their prefixes, the `mini` preset's
 # settings) while a fraction R of every batch replays the base's own no-prefix captions of N unlabelled `train` images.
 # A small loop of its own: `finetune_captioner` trains the two styles only. usage: rehearsal.py [N] [R]
-import sys, time, torch, numpy as np
+import sys, torch
 sys.path.insert(0, __import__('os').path.dirname(__file__))
-from common import report
+from common import report, train_on_pools
 from datasets import Dataset
-from recap_nb.core import load_config, lr_at
-from recap_nb.captioner import load_captioner, caption_images, prepare_examples, caption_loss, cached_vision, vision_encoder, _split_rows
+from recap_nb.core import load_config
+from recap_nb.captioner import load_captioner, caption_images, prepare_examples, vision_encoder, _split_rows
 from recap_nb.miniworld import make_split
 torch.set_num_threads(1)
 N, R = (int(sys.argv[1]) if len(sys.argv) > 1 else 2000), (float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)
@@ -24,18 +24,7 @@ rep = prepare_examples(Dataset.from_dict({'image': ims, 'list': lists}), b, {'re
 prompts = {s: ad.prompt_ids(tok, P[s], b.n_image) for s in P} | {'replay': ad.prompt_ids(tok, '', b.n_image)}
 pools = {'short': hum['examples']['short'], 'long': hum['examples']['long'], 'replay': rep['examples']['replay']}
 pixels = {'short': hum['pixel_values'], 'long': hum['pixel_values'], 'replay': rep['pixel_values']}
-params = [p for p in model.parameters() if p.requires_grad]
-opt, rng = torch.optim.AdamW(params, lr=c.lr, weight_decay=0.01), np.random.default_rng(0)
-model.train(); t = time.time()
-with cached_vision(model, torch.cat([hum['pixel_values'], rep['pixel_values']]), c.batch_size):
-    for step in range(c.steps):
-        for g in opt.param_groups: g['lr'] = lr_at(step, c.steps, c.lr, max(1, c.steps // 10))
-        sty = ['replay' if rng.random() < R else ('short' if rng.random() < c.short_frac else 'long') for _ in range(c.batch_size)]
-        ex = [pools[s][int(rng.integers(len(pools[s])))] for s in sty]
-        px = torch.stack([pixels[s][j] for s, (j, _) in zip(sty, ex)])
-        loss = caption_loss(ad, model, px, [prompts[s] for s in sty], [ids for _, ids in ex], b.pad_token_id)
-        loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); opt.zero_grad(set_to_none=True)
-model.eval(); print(f'fine-tune {time.time() - t:.0f} s', flush=True)
+train_on_pools(b, c, pools, pixels, lambda s, j: prompts[s], R)
 for seed in (1, 0):
     ev = make_split(200, seed=seed, split='eval')
     report(f'seed {seed}', caption_images(b, list(ev['image']), P['long'], max_new_tokens=60, batch_size=100), ev)

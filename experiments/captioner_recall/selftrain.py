@@ -1,7 +1,7 @@
 # Self-training for the long style: the preset fine-tune captions N unlabelled `train` images behind the long prefix; the
 # captions whose named objects equal the base's own no-prefix list are kept (no scene graph is used to select); the base
 # is fine-tuned again (the preset) on the 90 human rows plus the kept long captions. usage: selftrain.py [N]
-import sys, time, torch
+import sys, torch
 sys.path.insert(0, __import__('os').path.dirname(__file__))
 from common import OUT, preset_finetune, report
 from datasets import Dataset, concatenate_datasets
