@@ -74,6 +74,27 @@ def test_generate_kwargs_reach_the_models_generate(family, tiny, ds):
 
 
 @pytest.mark.parametrize('family', FAMILIES)
+def test_plan_guidance_every_family(family, tiny, ds):
+    """Plan guidance runs through each family's own `generate` (word-level, WordPiece, BPE and SentencePiece tokenizers): a strong
+    bonus makes every caption write its planned objects' words and no other color. (A random model may glue its next token onto
+    the noun, "squareare", so the check matches the words' starts.)"""
+    import re
+    from recap_nb.decoding import plan_guided_captions, plan_objects, MINI_VOCAB
+    mods = '|'.join(MINI_VOCAB['modifiers'])
+    def writes(cap, a, n): return re.search(rf"{a}\s*(?:(?:{mods})\s*)?(?:{'|'.join(MINI_VOCAB['nouns'][n])})", cap.lower())
+    b = load_captioner(tiny(family))
+    ims = [ds[i]['image'] for i in range(3)]
+    plans = [{('red', 'circle')}, {('blue', 'square'), ('green', 'triangle')}, {('yellow', 'cross')}]
+    for beams in (1, 2):
+        caps = plan_guided_captions(b, ims, PREFIXES['long'], plans, bonus=100.0, max_new_tokens=24, num_beams=beams)
+        for cap, plan in zip(caps, plans):
+            assert all(writes(cap, a, n) for a, n in plan), (family, beams, cap, plan)
+            assert not any(a in cap.lower() for a in MINI_VOCAB['attributes'] if a not in {pa for pa, _ in plan}), (family, beams, cap)
+    lists, sets = plan_objects(b, ims, max_new_tokens=8)
+    assert len(lists) == len(sets) == 3
+
+
+@pytest.mark.parametrize('family', FAMILIES)
 def test_vision_encoder_is_the_image_tower(family, tiny):
     "vision_encoder finds the image tower of every family: it holds the vision parameters and none of the text side."
     m = load_captioner(tiny(family)).model

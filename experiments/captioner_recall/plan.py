@@ -1,0 +1,37 @@
+# Plan-guided decoding (`recap_nb.decoding.plan_objects` + `plan_guided_captions`): the shipped base captioner lists the
+# objects of each image (no object twice), and the `mini` preset's fine-tune writes the long caption kept to that list.
+# usage: python experiments/captioner_recall/plan.py SEED N VARIANT...   (SEED 1: where variants were chosen; 0: nbs/10's scenes)
+# VARIANT: plain | bonus=B (hold_eos on) | bonus=B+hold=0
+import sys, json, numpy as np, torch
+sys.path.insert(0, __import__('os').path.dirname(__file__))
+from common import preset_finetune, report
+from recap_nb.captioner import load_captioner, caption_images
+from recap_nb.decoding import plan_objects, plan_guided_captions, reference_captions, caption_metrics
+from recap_nb.miniclip import load_clip, embed_images
+from recap_nb.miniworld import make_split
+torch.set_num_threads(1)
+
+def recall_interval(captions, scenes, n_boot=2000, seed=0):
+    "95% bootstrap interval (over scenes) of the micro-averaged object recall."
+    from recap_nb.captioner import object_mentions
+    hit, tot = [], []
+    for c, s in zip(captions, scenes):
+        want = {(g['color'], g['shape']) for g in json.loads(s)['groups']}
+        hit.append(len(object_mentions(c) & want)); tot.append(len(want))
+    hit, tot, rng = np.array(hit), np.array(tot), np.random.default_rng(seed)
+    idx = rng.integers(0, len(hit), (n_boot, len(hit)))
+    return np.percentile(hit[idx].sum(1) / tot[idx].sum(1), [2.5, 97.5]).round(3).tolist()
+
+seed, n, variants = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:] or ['plain', 'bonus=2']
+ft, base = load_captioner(str(preset_finetune())), load_captioner('mini:captioner')
+ev = make_split(n, seed=seed, split='eval'); ims, scenes = list(ev['image']), list(ev['scene'])
+clip = load_clip('mini:clip'); ie = embed_images(ims, clip[0], clip[2]); refs = reference_captions(scenes, 'oracle_long')
+lists, plans = plan_objects(base, ims, batch_size=100)
+report(f'seed {seed} base list (no object twice)', lists, ev, style='none')
+for var in variants:
+    kw = dict(p.split('=') for p in var.split('+') if '=' in p)
+    caps = (caption_images(ft, ims, 'a detailed caption:', max_new_tokens=60, batch_size=100) if var == 'plain' else
+            plan_guided_captions(ft, ims, 'a detailed caption:', plans, float(kw['bonus']), kw.get('hold', '1') == '1', max_new_tokens=60, batch_size=100))
+    report(f'seed {seed} {var}', caps, ev)
+    m = caption_metrics(caps, ims, scenes, refs, clip, ie)
+    print('   recall 95% interval', recall_interval(caps, scenes), {k: round(v, 3) for k, v in m.items()}, flush=True)
