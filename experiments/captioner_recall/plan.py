@@ -11,16 +11,13 @@ from recap_nb.miniclip import load_clip, embed_images
 from recap_nb.miniworld import make_split
 torch.set_num_threads(1)
 
-def recall_interval(captions, scenes, n_boot=2000, seed=0):
-    "95% bootstrap interval (over scenes) of the micro-averaged object recall."
+def recall_interval(captions, scenes):
+    "95% bootstrap interval of the micro-averaged object recall: each object group is a unit, its scene the cluster."
     from recap_nb.captioner import object_mentions
-    hit, tot = [], []
-    for c, s in zip(captions, scenes):
-        want = {(g['color'], g['shape']) for g in json.loads(s)['groups']}
-        hit.append(len(object_mentions(c) & want)); tot.append(len(want))
-    hit, tot, rng = np.array(hit), np.array(tot), np.random.default_rng(seed)
-    idx = rng.integers(0, len(hit), (n_boot, len(hit)))
-    return np.percentile(hit[idx].sum(1) / tot[idx].sum(1), [2.5, 97.5]).round(3).tolist()
+    from recap_nb.evaluate import cluster_bootstrap_ci
+    units = [(i, g in object_mentions(c)) for i, (c, s) in enumerate(zip(captions, scenes))
+             for g in {(x['color'], x['shape']) for x in json.loads(s)['groups']}]
+    return [round(x, 3) for x in cluster_bootstrap_ci([ok for _, ok in units], [i for i, _ in units])]
 
 seed, n, variants = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:] or ['plain', 'bonus=2']
 ft, base = load_captioner(str(preset_finetune())), load_captioner('mini:captioner')
