@@ -3,20 +3,29 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# The CPU build of torch, pinned for a reproducible CPU setup (the package itself asks only torch>=2.4).
-TORCH  ?= torch==2.13.0
+# The tested set: exact versions of everything .venv holds (torch's CPU build included), written by `make lock`
+# from pyproject.toml + requirements/cpu.in for CPython 3.11 on Linux x86-64. Never edit it by hand.
+LOCK   := requirements/lock-cpu.txt
+# Where pip finds the lock's CPU build of torch: this machine kind keeps it in /opt/wheels, elsewhere PyTorch's CPU index.
+TORCH_INDEX ?= $(if $(wildcard /opt/wheels/torch-*+cpu-*),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
+PIP    := $(BIN)/python -m pip install -qq -c $(LOCK) $(TORCH_INDEX)
 OUT    ?= runs/demo
 
-.PHONY: setup demo test test-fast test-slow clean-nbs export docs-check clean
+.PHONY: setup lock demo test test-fast test-slow clean-nbs export docs-check clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	touch $@
+$(VENV)/.installed: pyproject.toml $(LOCK)
+	@echo "setting up $(VENV) from $(LOCK) (quiet; a few minutes the first time)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) pip setuptools
+	@$(PIP) --no-build-isolation torch -e ".[dev]" uv
+	@touch $@
+
+# Regenerate the lock after changing pyproject.toml or requirements/cpu.in (keeps every pin that still fits).
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml requirements/cpu.in --extra dev --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 $(TORCH_INDEX) --custom-compile-command "make lock" -q -o $(LOCK)
 
 # The main job: build the mini world and write the report (picture of scenes, the paper's Table 3 per caption style).
 demo: setup

@@ -16,6 +16,8 @@ must_not_change() {
   fi
 }
 
+echo "== 0/4 the environment is the locked one (requirements/lock-cpu.txt)"
+python -m pytest -q tests/test_lock.py
 echo "== 1/4 the library is what the notebooks export"
 must_not_change recap_nb "make export" nbdev-export
 echo "== 2/4 notebooks are clean"
@@ -23,5 +25,5 @@ must_not_change nbs "make clean-nbs" nbdev-clean
 echo "== 3/4 notebook tests (nbdev-test; cells flagged slow/gpu are skipped)"
 nbdev-test --n-workers 2 --timing
 echo "== 4/4 pytest"
-python -m pytest -q tests
+python -m pytest -q tests --deselect tests/test_lock.py::test_environment_is_the_locked_one
 echo "test suite finished in $(( $(date +%s) - start )) s"
