@@ -15,7 +15,7 @@ from .core import load_config, list_presets, config_to_dict, stage_run, data_dir
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'captioned_grid', 'world_caption_sets', 'world_table3', 'write_report', 'run_demo', 'main']
+__all__ = ['log', 'captioned_grid', 'world_caption_sets', 'world_table3', 'write_report', 'run_demo', 'quiet_libraries', 'main']
 
 # %% ../nbs/90_cli.ipynb #a1d60b4d
 def captioned_grid(ds, # a dataset (or list of dicts) with an `image` column and caption columns
@@ -126,12 +126,13 @@ def run_demo(out:str|Path='runs/demo', # the run folder: <out>/world (the datase
             world = make_world(seed=cfg.seed, n_captioner=w.n_captioner, n_train=w.n_train, n_eval=w.n_eval, image_size=w.image_size)
         with run.timer('save'): world.save_to_disk(str(run.folder / 'dataset'))
         run.record(rows={k: len(v) for k, v in world.items()})
+    log.info("world: %s scenes in %.0f s -> %s", {k: len(v) for k, v in world.items()}, sum(run.manifest['timings'].values()), run.folder)
     with stage_run(cfg, 'report', if_exists='overwrite') as run:
         clip = _try_mini_clip(cfg.evaluate.clip_model)
         with run.timer('table3'): table = world_table3(world, cfg, clip)
         path = write_report(run.folder, world, table, cfg.evaluate.clip_model if clip else None, n_show)
         run.record(table3=json.loads(table.to_json()))
-    log.info("report written to %s", path)
+    log.info("report: Table 3 for %d caption styles in %.0f s -> %s", len(table), run.manifest['timings']['table3'], path)
     return path
 
 # %% ../nbs/90_cli.ipynb #ab5f5bd0
@@ -149,10 +150,17 @@ def _parser():
     sub.add_parser('presets', help='list the shipped presets')
     return p
 
+def quiet_libraries():
+    "On the console, show the job: no per-file progress bars or info logs from datasets/transformers/diffusers (ours stay)."
+    import datasets, diffusers, transformers
+    datasets.disable_progress_bars(); transformers.utils.logging.disable_progress_bar(); diffusers.utils.logging.disable_progress_bar()
+    for lib in ('datasets', 'transformers', 'diffusers'): logging.getLogger(lib).setLevel(logging.WARNING)
+
 def main(argv=None) -> int:
     "Entry point of the `recap-nb` command."
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format='%(name)s: %(message)s')
+    if not args.verbose: quiet_libraries()
     from recap_nb.core import ConfigError
     try:
         if args.cmd == 'presets': print('\n'.join(list_presets()))

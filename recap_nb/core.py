@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'MIXED_PRECISION', 'PRESETS_DIR', 'WorldCfg', 'DataCfg', 'CaptionerCfg', 'RecaptionCfg', 'FinetuneCfg',
            'SampleCfg', 'EvalCfg', 'RunConfig', 'ConfigError', 'build_section', 'validate', 'list_presets',
-           'preset_dict', 'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device', 'get_dtype',
-           'seed_everything', 'lr_at', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums',
-           'resolve_model', 'package_versions', 'git_commit', 'StageRun', 'config_diff', 'stage_run']
+           'preset_dict', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums', 'resolve_model',
+           'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device', 'get_dtype',
+           'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff', 'stage_folder',
+           'stage_run']
 
 # %% ../nbs/00_core.ipynb #cacc53ab
 def _f(default, choices=None, range=None, doc=''):
@@ -53,8 +54,10 @@ class DataCfg:
     nsfw:str = _f('UNLIKELY')
     min_side:int = _f(512, range=(0, 100_000))
     max_rows:Optional[int] = _f(None, range=(1, 10**10))
-    val_holdout:int = _f(0, range=(0, 10**8), doc='rows held out as an internal validation set (the paper: 10K)')
     skip_bad:bool = _f(True, doc='skip bad rows with a counted reason (False: raise naming the row)')
+    allow_urls:bool = _f(False, doc='fetch images given as urls (off: such rows are skipped and counted, nothing is fetched)')
+    url_schemes:list = _f(['https', 'http'], doc="with allow_urls: the schemes fetched ('file' reads local files: name it only on purpose)")
+    allow_outside_paths:bool = _f(False, doc="read local image paths that leave the dataset's folder (absolute, or with ..)")
     non_rgb:str = _f('convert', choices=('convert', 'skip', 'error'))
 
 @dataclass
@@ -133,10 +136,6 @@ class SampleCfg:
 class EvalCfg:
     "Step 4: the paper's metrics and their models."
     clip_model:str = _f('mini:clip')
-    detector:str = _f('mini:sceneparser')
-    feature_model:str = _f('mini:clip', doc='FID features: pt_inception-2015-12-05 for the real FID')
-    n_prompts:int = _f(200, range=(1, 10**7))
-    n_fid:int = _f(1000, range=(2, 10**7))
     textstats_samples:int = _f(10_000, range=(1, 10**8))
     reference_samples:int = _f(1_000, range=(1, 10**8))
 
@@ -226,10 +225,34 @@ def _check_device(device:str):
     if device in ('auto', 'cpu', 'cuda', 'mps') or (device.startswith('cuda:') and device[5:].isdigit()): return
     raise ConfigError(f"device={device!r} is not allowed; choose one of: 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'")
 
+def _check_run_name(name:str, out_dir:str):
+    if not out_dir.strip(): raise ConfigError("out_dir='' is not allowed; give the folder that holds the runs, e.g. 'runs'")
+    if name in ('', '.', '..') or any(c in name for c in '/\\\0'):
+        raise ConfigError(f"name={name!r} is not allowed: a run name is one folder name (no '/', '\\', '.' or '..'), e.g. 'mini'")
+
+_LOCAL_PREFIXES = ('/', './', '../', '~')
+_MODEL_FIELDS = ('captioner.model', 'finetune.model', 'evaluate.clip_model', 'data.source')
+
+def _check_local_names(cfg:RunConfig):
+    "`mini:<name>` models and local paths must exist (Hub ids cannot be checked offline and pass)."
+    for key in _MODEL_FIELDS:
+        section, name = key.split('.')
+        v = getattr(getattr(cfg, section), name)
+        if not isinstance(v, str) or v == 'miniworld': continue
+        if v.startswith('mini:'):
+            try: resolve_model(v, verify=False)
+            except FileNotFoundError as e: raise ConfigError(f"{key}={v!r}: {str(e).split(': ', 1)[-1]}") from None
+        elif v.startswith(_LOCAL_PREFIXES) and not Path(v).expanduser().exists():
+            raise ConfigError(f"{key}={v!r}: no such file or folder")
+
 def validate(cfg:RunConfig) -> RunConfig:
     "Check the cross-field rules of a built config; returns it unchanged."
     _check_device(cfg.device)
+    _check_run_name(cfg.name, cfg.out_dir)
+    _check_local_names(cfg)
     _check_mix(cfg.finetune.mix)
+    bad = [s for s in cfg.data.url_schemes if s not in ('https', 'http', 'ftp', 'file')]
+    if bad: raise ConfigError(f"data.url_schemes={cfg.data.url_schemes!r}: {bad[0]!r} is not allowed; choose from 'https', 'http', 'ftp', 'file'")
     _check_batches(cfg.finetune.batch_size, cfg.finetune.micro_batch, 'finetune')
     _check_batches(cfg.captioner.batch_size, cfg.captioner.micro_batch, 'captioner')
     if cfg.captioner.prefix_short == cfg.captioner.prefix_long:
@@ -265,6 +288,47 @@ def preset_dict(name:str) -> dict:
     d = _read_yaml(path)
     base = d.pop('base', None)
     return _deep_merge(preset_dict(base), d) if base else d
+
+# %% ../nbs/00_core.ipynb #2fb3496b
+def data_dir() -> Path:
+    "The folder of shipped data: `data/` of a source checkout, else `recap_nb/shipped` of an installed wheel."
+    src = _pkg_dir().parent / 'data'
+    return src if src.is_dir() else _pkg_dir() / 'shipped'
+
+def sha256_file(path, chunk:int=1 << 20) -> str:
+    "Hex sha256 of a file."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk): h.update(b)
+    return h.hexdigest()
+
+def write_checksums(folder) -> Path:
+    "Write `SHA256SUMS` for every file under `folder` (except itself)."
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob('*') if p.is_file() and p.name != 'SHA256SUMS')
+    out = folder / 'SHA256SUMS'
+    out.write_text(''.join(f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n" for p in files))
+    return out
+
+def verify_checksums(folder) -> Path:
+    "Check every file listed in `folder/SHA256SUMS`; raise naming the first missing or changed file."
+    folder = Path(folder); sums = folder / 'SHA256SUMS'
+    if not sums.exists(): raise FileNotFoundError(f"{sums} is missing: cannot verify the shipped files of {folder}")
+    for line in sums.read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        p = folder / name
+        if not p.exists(): raise FileNotFoundError(f"{p} is listed in {sums} but missing")
+        if sha256_file(p) != digest: raise ValueError(f"{p} does not match its sha256 in {sums}: the file changed or is corrupt")
+    return folder
+
+def resolve_model(name:str, verify:bool=True) -> str:
+    "Map `mini:<name>` to the shipped `data/mini_<name>` folder (checksums verified); other names pass through."
+    if not name.startswith('mini:'): return name
+    folder = data_dir() / f"mini_{name[5:]}"
+    if not folder.is_dir():
+        have = sorted(p.name[5:] for p in data_dir().glob('mini_*') if p.is_dir())
+        raise FileNotFoundError(f"model {name!r}: no shipped folder {folder}; shipped mini models: {', '.join(have) or 'none'}")
+    return str(verify_checksums(folder) if verify else folder)
 
 # %% ../nbs/00_core.ipynb #844927f7
 def parse_overrides(overrides) -> dict:
@@ -347,47 +411,6 @@ def lr_at(step:int, # optimizer step, from 0
     if step < warmup: return lr * (step + 1) / warmup
     return lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
-# %% ../nbs/00_core.ipynb #2fb3496b
-def data_dir() -> Path:
-    "The folder of shipped data: `data/` of a source checkout, else `recap_nb/shipped` of an installed wheel."
-    src = _pkg_dir().parent / 'data'
-    return src if src.is_dir() else _pkg_dir() / 'shipped'
-
-def sha256_file(path, chunk:int=1 << 20) -> str:
-    "Hex sha256 of a file."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
-
-def write_checksums(folder) -> Path:
-    "Write `SHA256SUMS` for every file under `folder` (except itself)."
-    folder = Path(folder)
-    files = sorted(p for p in folder.rglob('*') if p.is_file() and p.name != 'SHA256SUMS')
-    out = folder / 'SHA256SUMS'
-    out.write_text(''.join(f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n" for p in files))
-    return out
-
-def verify_checksums(folder) -> Path:
-    "Check every file listed in `folder/SHA256SUMS`; raise naming the first missing or changed file."
-    folder = Path(folder); sums = folder / 'SHA256SUMS'
-    if not sums.exists(): raise FileNotFoundError(f"{sums} is missing: cannot verify the shipped files of {folder}")
-    for line in sums.read_text().splitlines():
-        digest, name = line.split(maxsplit=1)
-        p = folder / name
-        if not p.exists(): raise FileNotFoundError(f"{p} is listed in {sums} but missing")
-        if sha256_file(p) != digest: raise ValueError(f"{p} does not match its sha256 in {sums}: the file changed or is corrupt")
-    return folder
-
-def resolve_model(name:str, verify:bool=True) -> str:
-    "Map `mini:<name>` to the shipped `data/mini_<name>` folder (checksums verified); other names pass through."
-    if not name.startswith('mini:'): return name
-    folder = data_dir() / f"mini_{name[5:]}"
-    if not folder.is_dir():
-        have = sorted(p.name[5:] for p in data_dir().glob('mini_*') if p.is_dir())
-        raise FileNotFoundError(f"model {name!r}: no shipped folder {folder}; shipped mini models: {', '.join(have) or 'none'}")
-    return str(verify_checksums(folder) if verify else folder)
-
 # %% ../nbs/00_core.ipynb #5d3ace8c
 _VERSIONED = ('recap_nb', 'torch', 'transformers', 'diffusers', 'datasets', 'accelerate', 'peft', 'numpy', 'pillow', 'textstat')
 
@@ -436,6 +459,14 @@ class StageRun:
         "Add results or notes to the manifest."
         self.manifest.setdefault('results', {}).update(kw); self.save()
 
+    def mark_saved(self):
+        "Note that the stage has written durable work (a checkpoint, a shard): a failed run is no longer replaced silently."
+        if not self.manifest.get('saved_work'): self.manifest['saved_work'] = True; self.save()
+
+    def mark_stopped(self):
+        "End the stage as 'stopped' (interrupted on purpose, resumable) rather than 'done'."
+        self.manifest['stopping'] = True
+
 def _now(): return datetime.now(timezone.utc).isoformat(timespec='seconds')
 
 # %% ../nbs/00_core.ipynb #c4b7efca
@@ -453,42 +484,69 @@ def config_diff(a:dict, b:dict, prefix:str='') -> list:
     return out
 
 # %% ../nbs/00_core.ipynb #b78e9381
+def stage_folder(cfg:RunConfig, stage:str) -> Path:
+    "`<out_dir>/<name>/<stage>/` (the config's name is a single folder name, see `validate`)."
+    _check_run_name(cfg.name, cfg.out_dir)
+    return Path(cfg.out_dir) / cfg.name / stage
+
+def _previous_run(folder:Path, stage:str) -> Optional[dict]:
+    "The manifest of the stage already in `folder`, or None; a non-empty folder without one is someone else's: refused."
+    old = folder / 'manifest.json'
+    if old.exists(): return json.loads(old.read_text())
+    if folder.is_dir() and any(folder.iterdir()):
+        raise FileExistsError(f"{folder} holds files but no manifest.json: it is not a '{stage}' stage folder of recap_nb; "
+                              "refusing to write into it (choose another run name or out_dir, or empty it)")
+    return None
+
+def _resume_check(prev:dict, conf:dict, inputs:dict, extendable, folder:Path, stage:str) -> list:
+    "The extendable config fields that changed; refuses other config changes and changed inputs, naming them."
+    changed = config_diff(prev.get('config', {}), conf)
+    if [k for k in changed if k not in extendable]:
+        raise FileExistsError(f"{folder} holds a '{stage}' run of a different config (fields that differ: {', '.join(changed)}); "
+                              "cannot resume it (use if_exists='overwrite' or another run name)")
+    if 'inputs' not in prev and inputs: log.warning("%s was written without input fingerprints: cannot check its inputs", folder)
+    old_in = prev.get('inputs', {}) if 'inputs' in prev else inputs
+    diff = [f"{k} (was {old_in.get(k)!r}, now {inputs.get(k)!r})" for k in sorted(set(old_in) | set(inputs)) if old_in.get(k) != inputs.get(k)]
+    if diff: raise FileExistsError(f"{folder} holds a '{stage}' run of other inputs: {'; '.join(diff)}; cannot resume it "
+                                   "(use if_exists='overwrite' or another run name)")
+    return changed
+
+# %% ../nbs/00_core.ipynb #4234e828
 @contextmanager
 def stage_run(cfg:RunConfig, # the run's config
               stage:str, # stage name: the folder under <out_dir>/<name>/
-              if_exists:str='error', # 'error', 'resume' (same config only) or 'overwrite'
+              if_exists:str='error', # 'error', 'resume' (same config and inputs only) or 'overwrite'
               seed:Optional[int]=None, # defaults to cfg.seed
               extendable:Sequence[str]=(), # dotted config fields a resumed run may change (e.g. 'finetune.steps': train longer)
+              inputs:dict|None=None, # fingerprints of what the stage reads, e.g. {'data': ds._fingerprint}; resume refuses a change
              ):
     "Create (or resume) `<out_dir>/<name>/<stage>/`, seed everything, and keep its manifest current."
     if if_exists not in ('error', 'resume', 'overwrite'): raise ConfigError(f"if_exists={if_exists!r} is not allowed; choose one of: 'error', 'resume', 'overwrite'")
-    folder = Path(cfg.out_dir) / cfg.name / stage
-    old = folder / 'manifest.json'
+    folder, inputs = stage_folder(cfg, stage), dict(inputs or {})
     conf = json.loads(json.dumps(config_to_dict(cfg), default=str))  # as the manifest stores it
-    if old.exists():
-        prev = json.loads(old.read_text())
+    prev, changed = _previous_run(folder, stage), []
+    if prev is not None and (if_exists == 'overwrite' or (prev.get('status') == 'failed' and not prev.get('saved_work'))):
+        if if_exists != 'overwrite': log.info("%s: replacing a run that failed before saving any work (%s)", folder, prev.get('error'))
+        import shutil; shutil.rmtree(folder); prev = None
+    if prev is not None:
         if if_exists == 'error':
             raise FileExistsError(f"{folder} already holds a '{stage}' run (status {prev.get('status')!r}); pass if_exists='resume' to continue it or 'overwrite' to replace it")
-        changed = config_diff(prev.get('config', {}), conf) if if_exists == 'resume' else []
-        if [k for k in changed if k not in extendable]:
-            raise FileExistsError(f"{folder} holds a '{stage}' run of a different config (fields that differ: {', '.join(changed)}); "
-                                  "cannot resume it (use if_exists='overwrite' or another run name)")
-        if if_exists == 'overwrite':
-            import shutil; shutil.rmtree(folder)
+        changed = _resume_check(prev, conf, inputs, extendable, folder, stage)
     folder.mkdir(parents=True, exist_ok=True)
     seeds = seed_everything(cfg.seed if seed is None else seed)
-    manifest = dict(stage=stage, status='running', started=_now(), config=conf, seeds=seeds, versions=package_versions(),
+    manifest = dict(stage=stage, status='running', started=_now(), config=conf, inputs=inputs, seeds=seeds, versions=package_versions(),
                     git_commit=git_commit(), python=platform.python_version(), platform=platform.platform(), timings={})
-    if if_exists == 'resume' and old.exists():
-        prev = json.loads(old.read_text())
+    if prev is not None:
         manifest.update(resumed_from=prev.get('started'), results=prev.get('results', {}), timings=prev.get('timings', {}),
+                        saved_work=prev.get('saved_work', False),
                         extended=prev.get('extended', []) + ([{k: [_get_dotted(prev['config'], k), _get_dotted(conf, k)] for k in changed}] if changed else []))
     run = StageRun(folder, manifest); run.save()
     t0 = time.perf_counter()
     try:
         yield run
-        manifest['status'] = 'done'
+        manifest['status'] = 'stopped' if manifest.pop('stopping', False) else 'done'
     except BaseException as e:
+        manifest.pop('stopping', None)
         manifest['status'], manifest['error'] = 'failed', f"{type(e).__name__}: {e}"
         raise
     finally:

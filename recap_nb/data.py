@@ -2,7 +2,7 @@
 
 # %% ../nbs/01_data.ipynb #a3fe2ffa
 from __future__ import annotations
-import glob, io, json, logging, math, re, struct, tarfile, time, urllib.request, warnings, zlib
+import glob, io, json, logging, math, os, re, struct, tarfile, time, urllib.request, warnings, zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
@@ -18,14 +18,16 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'SKIP_REASONS', 'DEFAULT_MAX_PIXELS', 'KINDS', 'IMAGE_COLUMNS', 'TEXT_COLUMNS', 'BadRowError', 'check_caption',
            'to_rgb', 'ImageCheck', 'check_image', 'zero_png', 'LaionFilters', 'fetch_url', 'LoadReport',
-           'resolve_columns', 'detect_kind', 'load_image_text', 'write_shard', 'save_stage', 'load_stage', 'collate',
-           'filters_from_config', 'load_training_set']
+           'resolve_columns', 'detect_kind', 'ImageAccess', 'load_image_text', 'write_shard', 'save_stage',
+           'load_stage', 'collate', 'filters_from_config', 'load_training_set']
 
 # %% ../nbs/01_data.ipynb #ca580406
 SKIP_REASONS = {
     'missing_image':   'no image value in the row (None, or a type that is not bytes/path/url/PIL image)',
     'missing_file':    'the image path does not exist',
     'fetch_failed':    'the image url could not be fetched',
+    'url_not_allowed': 'the image is a url and fetching is off (allow_urls=False) or its scheme is not in url_schemes',
+    'outside_folder':  "a local path that leaves the dataset's folder (absolute or ../) and allow_outside=False",
     'corrupt_image':   'not a decodable image (unknown format, bad header or data)',
     'truncated_image': 'the image file ends early',
     'too_large':       'more pixels than max_pixels (checked from the header, before decoding)',
@@ -46,8 +48,9 @@ class BadRowError(ValueError):
     "A source row that cannot be used, raised when `skip_bad=False`; names the row."
     def __init__(self, index, row_id, reason, detail=''):
         self.index, self.row_id, self.reason, self.detail = index, row_id, reason, detail
-        super().__init__(f"row {index} ({row_id}): {reason}" + (f" - {detail}" if detail else '') +
-                         f". Pass skip_bad=True to skip and count such rows (reasons: {', '.join(SKIP_REASONS)}).")
+        fix = ("Pass non_rgb='convert' to convert such images to RGB (counted) or non_rgb='skip' to skip and count them"
+               if reason == 'non_rgb' else f"Pass skip_bad=True to skip and count such rows (reasons: {', '.join(SKIP_REASONS)})")
+        super().__init__(f"row {index} ({row_id}): {reason}" + (f" - {detail}" if detail else '') + f". {fix}.")
 
 # %% ../nbs/01_data.ipynb #f632b2a9
 def check_caption(caption) -> tuple:
@@ -321,13 +324,14 @@ def _from_dataset(ds, name, columns, kind='dataset') -> _Rows:
 
 def _from_records(records:list, name, columns, kind='records', base=None, ids=None, pre=None, coalesce=False) -> _Rows:
     "Rows of a list of dicts (also the common tail of imagefolder, table and webdataset)."
+    if not records and not coalesce: raise ValueError(f'{name}: the dataset is empty (0 rows)')
     cols = list(dict.fromkeys(k for r in records for k in r))
     if coalesce:  # webdataset: per-sample first image member / caption field unless mapped
         m = dict(columns or {})
         bad = {k: v for k, v in m.items() if v not in cols}
         if bad: raise ValueError(f'{name}: columns={bad} name fields that do not exist; available: {cols}')
         pick = lambda r, cands, mapped: r.get(mapped) if mapped else next((r[c] for c in cands if r.get(c) is not None), None)
-        images = [pick(r, ('image',) + _IMG_EXTS, m.get('image')) for r in records]
+        images = [pick(r, _IMG_EXTS + ('image',), m.get('image')) for r in records]  # the sample's own image member first
         caps = [pick(r, ('alttext', 'txt', 'text', 'caption'), m.get('alttext')) for r in records]
         used = set(_IMG_EXTS) | {'txt', 'text', 'caption', 'alttext', 'image'} | {m.get('image'), m.get('alttext')}
         m = {**m, 'image': m.get('image', '\0img'), 'alttext': m.get('alttext', '\0cap')}
@@ -379,6 +383,7 @@ def _from_imagefolder(root:Path, name, columns) -> _Rows:
     elif (root / 'metadata.csv').exists():
         records, pre = _df_records(pd.read_csv(root / 'metadata.csv', keep_default_na=False, na_values=[''])), {}
     else: raise FileNotFoundError(f'{root}: an imagefolder needs metadata.jsonl or metadata.csv')
+    if not records: raise ValueError(f"{root}: the dataset is empty (its metadata file has no rows)")
     cols = list(dict.fromkeys(k for r in records for k in r))
     if 'file_name' not in cols and not (columns or {}).get('image'):
         raise ValueError(f"{root}: metadata has no 'file_name' column (columns: {cols}); pass columns={{'image': ...}}")
@@ -490,7 +495,32 @@ def detect_kind(source) -> str:
     raise FileNotFoundError(f'{source}: no such file or folder, and not a Hugging Face dataset id')
 
 # %% ../nbs/01_data.ipynb #92b739cf
-def _image_bytes(ref, base, fetch) -> tuple:
+@dataclass
+class ImageAccess:
+    "What the loader may read besides the rows' own bytes: urls (off unless schemes are given) and paths outside the dataset's folder."
+    fetch:Callable = None # url -> bytes (default `fetch_url`)
+    url_schemes:tuple = () # schemes to fetch, e.g. ('https', 'http'); empty: no url is fetched
+    allow_outside:bool = False # read local paths that leave the dataset's folder (absolute, or with ..)
+
+    def url(self, s:str) -> tuple:
+        scheme = s.split(':', 1)[0].lower()
+        if scheme not in self.url_schemes:
+            why = 'fetching urls is off (allow_urls=False / data.allow_urls: false)' if not self.url_schemes else f'url_schemes={list(self.url_schemes)}'
+            return None, 'url_not_allowed', f'{s}: not fetched, {why}'[:200]
+        try: return (self.fetch or fetch_url)(s), None, ''
+        except Exception as e: return None, 'fetch_failed', f'{s}: {type(e).__name__}: {e}'[:200]
+
+    def path(self, s:str, base) -> tuple:
+        p = Path(s)
+        if base is not None:
+            root = Path(os.path.normpath(Path(base).absolute())); p = Path(os.path.normpath(root / p))  # lexical: symlinks inside stay fine
+            if not self.allow_outside and not p.is_relative_to(root):
+                return None, 'outside_folder', f'{s} is outside the dataset folder {root} (allow_outside=True / data.allow_outside_paths to read it)'[:200]
+        try: return p.read_bytes(), None, ''
+        except FileNotFoundError: return None, 'missing_file', f'{p} does not exist'
+        except OSError as e: return None, 'missing_file', f'{p}: {type(e).__name__}: {e}'[:200]
+
+def _image_bytes(ref, base, access:ImageAccess) -> tuple:
     "Resolve an image reference to `(bytes, None, '')` or `(None, reason, detail)`."
     if isinstance(ref, dict):
         if ref.get('bytes'): return bytes(ref['bytes']), None, ''
@@ -503,17 +533,12 @@ def _image_bytes(ref, base, fetch) -> tuple:
         except Exception as e: return None, 'corrupt_image', f'PIL image cannot be encoded: {e}'[:200]
     if isinstance(ref, (str, Path)):
         s = str(ref)
-        if _is_url(s):
-            try: return fetch(s), None, ''
-            except Exception as e: return None, 'fetch_failed', f'{s}: {type(e).__name__}: {e}'[:200]
+        if _is_url(s): return access.url(s)
         if not s.strip(): return None, 'missing_image', 'empty path'
-        p = Path(s)
-        if not p.is_absolute() and base is not None: p = Path(base) / p
-        try: return p.read_bytes(), None, ''
-        except FileNotFoundError: return None, 'missing_file', f'{p} does not exist'
-        except OSError as e: return None, 'missing_file', f'{p}: {type(e).__name__}: {e}'[:200]
+        return access.path(s, base)
     return None, 'missing_image', f'unsupported image value of type {type(ref).__name__}'
 
+# %% ../nbs/01_data.ipynb #2e709471
 def _arrow_column(values):
     "A pyarrow array for a pass-through column; mixed types fall back to strings (JSON for non-strings)."
     import pyarrow as pa
@@ -561,7 +586,10 @@ def load_image_text(
     skip_bad:bool=True, # skip bad rows and count them in the report; False raises BadRowError naming the row
     non_rgb:str='convert', # non-RGB images: 'convert' to RGB (counted), 'skip' (counted) or 'error' (raises)
     max_pixels:int=DEFAULT_MAX_PIXELS, # images with more pixels (read from the header) are skipped undecoded
-    fetch:Callable|None=None, # url -> bytes for http(s)/file urls; default `fetch_url`
+    allow_urls:bool=False, # fetch images given as urls (off: such rows are skipped as url_not_allowed, nothing is fetched)
+    url_schemes=('https', 'http'), # with allow_urls: the schemes fetched ('file' reads local files: add it only on purpose)
+    fetch:Callable|None=None, # url -> bytes for allowed urls; default `fetch_url` (timeout, 64 MB cap)
+    allow_outside:bool=False, # read local paths that leave the dataset's folder (absolute, or with ..)
     split:str|None=None, # split of an HF source that has several
     num_workers:int|None=None, # threads that read, fetch and decode; None: 8 if the rows hold urls, else 1
     progress:bool=True, # show a tqdm progress bar
@@ -570,11 +598,12 @@ def load_image_text(
     "Load image-caption pairs into the project schema, validating every image once; bad rows go to the report."
     import datasets
     if non_rgb not in ('convert', 'skip', 'error'): raise ValueError(f"non_rgb={non_rgb!r}; allowed: 'convert', 'skip', 'error'")
-    t0, fetch = time.time(), fetch or fetch_url
+    t0, access = time.time(), ImageAccess(fetch, tuple(url_schemes) if allow_urls else (), allow_outside)
     kind = detect_kind(source) if kind == 'auto' else kind
     if kind not in KINDS: raise ValueError(f'kind={kind!r}; allowed: auto, {", ".join(KINDS)}')
     rows = _open_source(source, kind, columns, split, load_kwargs)
     n = len(rows.ids)
+    if n == 0 and not rows.broken: raise ValueError(f'{rows.name}: the dataset is empty (0 rows)')
     rep = LoadReport(source=rows.name, kind=kind, n_in=n + len(rows.broken))
     fcols = filters.resolve(rows.meta) if filters else {}
     if filters:
@@ -590,7 +619,7 @@ def load_image_text(
             if bad: return f'filter:{fname}', bad
         cap, reason, detail = check_caption(rows.captions[i])
         if reason: return reason, detail
-        data, reason, detail = _image_bytes(rows.images[i], rows.base[i] if rows.base else None, fetch)
+        data, reason, detail = _image_bytes(rows.images[i], rows.base[i] if rows.base else None, access)
         if reason: return reason, detail
         return check_image(data, max_pixels=max_pixels, min_side=min_side, non_rgb=non_rgb), cap
 
@@ -603,7 +632,7 @@ def load_image_text(
     keep, images, caps = [], [], []
     conv = Counter()
     if num_workers is None:  # decoding small images is GIL-bound: threads only pay off for network I/O
-        num_workers = 8 if any(_is_url(x) or (isinstance(x, dict) and _is_url(x.get('path'))) for x in rows.images) else 1
+        num_workers = 8 if allow_urls and any(_is_url(x) or (isinstance(x, dict) and _is_url(x.get('path'))) for x in rows.images) else 1
     pool = ThreadPoolExecutor(max(1, num_workers))
     try:
         results = pool.map(work, range(n)) if num_workers > 1 else map(work, range(n))
@@ -705,7 +734,8 @@ def load_training_set(cfg, # a `core.RunConfig`
         source, kind = make_split(w.n_train, cfg.seed, w.image_size, split='train', num_proc=2), 'dataset'
     else: source, kind = dc.source, dc.kind
     ds, rep = load_image_text(source, kind=kind, columns=dc.columns or None, filters=filters_from_config(dc),
-                              skip_bad=dc.skip_bad, non_rgb=dc.non_rgb, progress=progress)
+                              skip_bad=dc.skip_bad, non_rgb=dc.non_rgb, allow_urls=dc.allow_urls, url_schemes=dc.url_schemes,
+                              allow_outside=dc.allow_outside_paths, progress=progress)
     if dc.max_rows is not None and len(ds) > dc.max_rows:
         log.info("keeping the first %d of %d valid rows (data.max_rows)", dc.max_rows, len(ds))
         ds = ds.select(range(dc.max_rows))

@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import (RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, get_device, seed_everything,
+from .core import (RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, stage_folder, get_device, seed_everything,
                            resolve_model, data_dir, write_checksums)
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,9 @@ __all__ = ['log', 'MINI_T2I', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'MEMORY_
            'tiny_sd_pipeline', 'text_encoder_from_clip', 'mini_t2i_pipeline', 'CaptionTable', 'prepare_captions',
            'step_plan', 'pixel_tensor', 'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params',
            'diffusion_loss', 'save_lora', 'save_pipeline', 'NonFiniteLossError', 'oom_message', 'make_optimizer',
-           'Trainer', 'build_trainer', 'train_step', 'export_model', 'save_checkpoint', 'latest_checkpoint',
-           'load_checkpoint', 'validation_images', 'TrainResult', 'train', 'main']
+           'Trainer', 'build_trainer', 'train_step', 'export_model', 'save_checkpoint', 'load_training_state',
+           'latest_checkpoint', 'load_checkpoint', 'validation_images', 'TrainResult', 'check_training_set', 'train',
+           'main']
 
 # %% ../nbs/30_finetune.ipynb #11329733
 _TOKENIZERS = {}
@@ -320,14 +321,20 @@ def _trainable_state(modules:dict) -> dict:
             for n, p in sorted(_unwrap(modules[k]).named_parameters()) if p.requires_grad}
 
 def _rng_states() -> dict:
+    "Every RNG state as tensors and plain data, so `torch.load(weights_only=True)` reads it back."
     import torch
-    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    kind, key, pos, has_gauss, cached = np.random.get_state()
+    s = dict(python=random.getstate(), numpy=dict(kind=kind, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos),
+                                                  has_gauss=int(has_gauss), cached_gaussian=float(cached)),
+             torch=torch.get_rng_state())
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
 def _set_rng_states(s:dict):
     import torch
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
+    n = s['numpy']
+    random.setstate(s['python']); torch.set_rng_state(s['torch'])
+    np.random.set_state((n['kind'], n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 def save_lora(modules:dict, # {part: peft-wrapped module}
@@ -625,6 +632,14 @@ def save_checkpoint(tr:Trainer, # the trainer
     acc.wait_for_everyone()
     return final
 
+def load_training_state(path) -> dict:
+    "Optimizer/scheduler/EMA/RNG state, read with `weights_only=True`: a file that carries code (a pickled callable) is refused."
+    import pickle, torch
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path}: holds objects other than tensors and plain data; refusing to load it (unpickling it could "
+                         f"run code). Was it written by recap_nb's trainer? ({str(e).splitlines()[0][:200]})") from None
+
 def latest_checkpoint(folder) -> Optional[Path]:
     "The newest complete `checkpoints/step-*` of a stage folder, or None."
     ck = sorted(p for p in (Path(folder) / 'checkpoints').glob('step-*') if p.is_dir() and not p.name.endswith('.tmp'))
@@ -642,7 +657,7 @@ def load_checkpoint(tr:Trainer, ckpt) -> Trainer:
         if missing: raise ValueError(f"checkpoint {ckpt} lacks {len(missing)} trained parameters of {k} (e.g. {missing[0]}): a different trainable/lora_rank?")
         with torch.no_grad():
             for n, p in mine.items(): p.copy_(sd[f'{k}.{n}'])
-    st = torch.load(ckpt / 'training_state.pt', map_location='cpu', weights_only=False)
+    st = load_training_state(ckpt / 'training_state.pt')
     tr.opt.load_state_dict(st['optimizer']); tr.sched.load_state_dict(st['scheduler'])
     for e, s in zip(tr.emas, st['ema']): e.load_state_dict(s)
     _set_rng_states(st['rng'][tr.acc.process_index] if len(st['rng']) > tr.acc.process_index else st['rng'][0])
@@ -697,6 +712,15 @@ def _as_dataset(ds):
         return load_stage(ds, required=('image',))
     return ds
 
+def check_training_set(ds, fc:FinetuneCfg):
+    "What can be checked before any model loads or a run folder exists: rows, the image column, the mix's columns."
+    if len(ds) == 0: raise ValueError("the training set is empty (0 rows): nothing to fine-tune on")
+    if 'image' not in ds.column_names: raise KeyError(f"the training dataset has no 'image' column; available columns: {ds.column_names}")
+    _check_columns(ds, [c for c, w in fc.mix.items() if w > 0])
+
+def _checkpoint_step(ckpt:Optional[Path]) -> int:
+    return json.loads((ckpt / 'trainer_state.json').read_text())['step'] if ckpt else 0
+
 def train(cfg:RunConfig, # the run's config (its `finetune` section)
           ds, # a datasets.Dataset with 'image' and the mix's caption columns, or a stage folder
           if_exists:str='error', # 'error', 'resume' (from the newest checkpoint) or 'overwrite'
@@ -709,16 +733,17 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
           channels_last:bool=True, # UNet in channels-last memory format
          ) -> TrainResult:
     "Fine-tune `cfg.finetune.model` on `ds`; returns where the model, checkpoints and losses are."
-    fc = cfg.finetune
-    with stage_run(cfg, 'finetune', if_exists=if_exists, extendable=('finetune.steps',)) as run:
+    fc, ds = cfg.finetune, _as_dataset(ds)
+    check_training_set(ds, fc)
+    ck = latest_checkpoint(stage_folder(cfg, 'finetune')) if if_exists == 'resume' else None
+    if _checkpoint_step(ck) > fc.steps:  # refused before the stage opens: the finished run stays as it was
+        raise ConfigError(f"{ck.parent.parent} is at step {_checkpoint_step(ck)} ({ck.name}); finetune.steps={fc.steps} is smaller: "
+                          "a resumed run can train longer, not shorter (use a checkpoint's pipeline/ instead)")
+    with stage_run(cfg, 'finetune', if_exists=if_exists, extendable=('finetune.steps',), inputs={'data': ds._fingerprint}) as run:
         with run.timer('setup'):  # models, data, the latent/text caches
-            tr = build_trainer(cfg, _as_dataset(ds), run.folder, warmup_steps, device, progress, channels_last)
+            tr = build_trainer(cfg, ds, run.folder, warmup_steps, device, progress, channels_last)
         run.record(captions=tr.table.report, accumulation=tr.accum, processes=tr.acc.num_processes)
-        ck = latest_checkpoint(run.folder) if if_exists == 'resume' else None
         if ck: load_checkpoint(tr, ck)
-        if tr.step > fc.steps:
-            raise ConfigError(f"{run.folder} is at step {tr.step} ({ck.name}); finetune.steps={fc.steps} is smaller: "
-                              "a resumed run can train longer, not shorter (use a checkpoint's pipeline/ instead)")
         end = min(fc.steps, stop_after) if stop_after else fc.steps
         pbar = tqdm(total=end, initial=tr.step, desc='finetune', disable=not progress or not tr.acc.is_main_process)
         t0, s0, t_io = time.perf_counter(), tr.step, 0.0
@@ -733,7 +758,7 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
                                          f"{last or 'none yet'}. Try a lower finetune.lr, mixed_precision: bf16 instead of fp16, or snr_gamma: 5")
             tr.losses.append(loss); pbar.update(1); pbar.set_postfix(loss=f'{loss:.4f}')
             t1 = time.perf_counter()
-            if tr.step % fc.checkpoint_every == 0 or tr.step == fc.steps: save_checkpoint(tr, checkpoint_models)
+            if tr.step % fc.checkpoint_every == 0 or tr.step in (fc.steps, end): save_checkpoint(tr, checkpoint_models); run.mark_saved()
             if fc.validation_prompts and (tr.step % fc.validation_every == 0 or tr.step == fc.steps): validation_images(tr, validation_steps)
             t_io += time.perf_counter() - t1
         pbar.close()
@@ -743,6 +768,7 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
             out = export_model(tr, run.folder) if tr.step == fc.steps and tr.acc.is_main_process else {}
         (run.folder / 'losses.json').write_text(json.dumps(tr.losses))
         run.record(step=tr.step, final_loss=tr.losses[-1] if tr.losses else None, images_per_s=round(ips, 3), stopped_early=tr.step < fc.steps)
+        if tr.step < fc.steps: run.mark_stopped()  # resumable from the checkpoint at `end`
         ckpts = sorted(p for p in (run.folder / 'checkpoints').glob('step-*') if not p.name.endswith('.tmp'))
     return TrainResult(run.folder, out.get('pipeline'), out.get('lora'), tr.losses, tr.step, ckpts, tr.table.report, ips)
 

@@ -4,20 +4,21 @@
 
 # %% ../nbs/31_sample.ipynb #542ef5ad
 from __future__ import annotations
-import json, logging, os, re
+import hashlib, json, logging, os, re
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, resolve_model
+from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, resolve_model, config_to_dict
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'SCHEDULERS', 'load_pipeline', 'as_prompts', 'plan_images', 'generate', 'write_manifest', 'read_manifest',
-           'sample_grid', 'run_sample']
+__all__ = ['log', 'SCHEDULERS', 'KEY_FIELD', 'load_pipeline', 'path_part', 'as_prompts', 'noise_seed', 'plan_images',
+           'model_identity', 'sampler_settings', 'image_key', 'key_on_disk', 'plan_status', 'generate',
+           'write_manifest', 'read_manifest', 'sample_grid', 'run_sample']
 
 # %% ../nbs/31_sample.ipynb #0a54e6d3
 SCHEDULERS = dict(ddim='DDIMScheduler', pndm='PNDMScheduler', euler='EulerDiscreteScheduler', dpmsolver='DPMSolverMultistepScheduler')
@@ -46,9 +47,12 @@ def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, or a LoRA fo
     return pipe.to(device)
 
 # %% ../nbs/31_sample.ipynb #49d5e4bd
-def _safe(name) -> str:
-    "A file-name-safe version of a model name or prompt id."
-    return re.sub(r'[^A-Za-z0-9._=-]+', '_', str(name)).strip('_') or 'x'
+def path_part(name, what:str='name') -> str:
+    "`name` as one file-name component: other characters become `_`; empty, `.`, `..` and path separators are refused."
+    s = str(name)
+    if s.strip() in ('', '.', '..') or any(c in s for c in '/\\\0'):
+        raise ValueError(f"{what} {s!r} cannot name a file: no '/', '\\', '.' or '..' (it would write outside the output folder)")
+    return re.sub(r'[^A-Za-z0-9._=-]+', '_', s)
 
 def as_prompts(prompts) -> 'pd.DataFrame':
     "Prompts as a DataFrame (prompt_id, prompt) from a list of str, a list of dicts, a DataFrame or a datasets.Dataset."
@@ -61,26 +65,95 @@ def as_prompts(prompts) -> 'pd.DataFrame':
     if 'prompt_id' not in df.columns: df['prompt_id'] = [f'p{i:05d}' for i in range(len(df))]
     bad = [i for i, t in enumerate(df['prompt']) if not isinstance(t, str)]
     if bad: raise TypeError(f"prompt of row {bad[0]} (prompt_id {df['prompt_id'].iloc[bad[0]]!r}) is {type(df['prompt'].iloc[bad[0]]).__name__}, not str")
+    df['prompt_id'] = df['prompt_id'].astype(str)
     dup = df['prompt_id'][df['prompt_id'].duplicated()].tolist()
     if dup: raise ValueError(f"prompt_id values must be unique; repeated: {dup[:5]}")
     return df[['prompt_id', 'prompt']].reset_index(drop=True)
 
+# %% ../nbs/31_sample.ipynb #b39ee9ae
+def noise_seed(prompt_id, seed:int) -> int:
+    "The generator seed of image `seed` of prompt `prompt_id`: the same across models, different across prompts."
+    return int.from_bytes(hashlib.sha256(f'{prompt_id}\0{int(seed)}'.encode()).digest()[:4], 'little')
+
 def plan_images(models:dict, # {model name: spec}
                 prompts, # see `as_prompts`
-                seeds:list, # the seeds of every (model, prompt)
+                seeds:list, # the seed indices of every (model, prompt)
                ) -> 'pd.DataFrame':
-    "The manifest: one row (model, prompt_id, prompt, seed, path) per image to generate."
+    "The manifest: one row (model, prompt_id, prompt, seed, noise_seed, path) per image; refuses unsafe or colliding paths."
     import pandas as pd
     ps = as_prompts(prompts)
-    rows = [dict(model=m, prompt_id=pid, prompt=pr, seed=int(s), path=f"{_safe(m)}/{_safe(pid)}/{int(s)}.png")
+    rows = [dict(model=m, prompt_id=pid, prompt=pr, seed=int(s), noise_seed=noise_seed(pid, s),
+                 path=f"{path_part(m, 'model name')}/{path_part(pid, 'prompt_id')}/{int(s)}.png")
             for m in models for pid, pr in zip(ps['prompt_id'], ps['prompt']) for s in seeds]
-    return pd.DataFrame(rows, columns=['model', 'prompt_id', 'prompt', 'seed', 'path'])
+    df = pd.DataFrame(rows, columns=['model', 'prompt_id', 'prompt', 'seed', 'noise_seed', 'path'])
+    clash = df[df.path.duplicated(keep=False)]
+    if len(clash):
+        a, b = clash.iloc[0], clash[clash.path == clash.path.iloc[0]].iloc[1]
+        raise ValueError(f"model {a.model!r} / prompt_id {a.prompt_id!r} and model {b.model!r} / prompt_id {b.prompt_id!r} "
+                         f"would both be written to {a.path}; rename one")
+    return df
 
 # %% ../nbs/31_sample.ipynb #cd7e8933
-def _save_png(im, path:Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + '.tmp.png'); im.save(tmp); os.replace(tmp, path)
+KEY_FIELD = 'recap_nb:key'  # PNG text chunk holding what made the image
 
+def model_identity(spec) -> str:
+    "What identifies a model's weights: a local folder's file names, sizes and mtimes (a LoRA folder's base too), else the Hub id."
+    p = Path(resolve_model(str(spec), verify=False))
+    if not p.is_dir(): return str(spec)
+    h = hashlib.sha256()
+    for f in sorted(f for f in p.rglob('*') if f.is_file()):
+        st = f.stat(); h.update(f'{f.relative_to(p)}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+    ident = f'{spec}@{h.hexdigest()[:16]}'
+    if (p / 'recap_lora.json').exists(): ident += ' on ' + model_identity(json.loads((p / 'recap_lora.json').read_text())['base'])
+    return ident
+
+def sampler_settings(cfg:SampleCfg, dtype=None) -> str:
+    "The settings besides model, prompt and seed that change an image, as a JSON string."
+    return json.dumps(dict(scheduler=cfg.scheduler, steps=cfg.steps, guidance=cfg.guidance, resolution=cfg.resolution,
+                           dtype=str(dtype or 'torch.float32')), sort_keys=True)
+
+def image_key(model_id:str, prompt:str, noise_seed:int, sampler:str) -> str:
+    "A short hash of everything that made an image; written into its PNG and checked on resume."
+    return hashlib.sha256(json.dumps([model_id, prompt, int(noise_seed), sampler]).encode()).hexdigest()[:20]
+
+def key_on_disk(path) -> Optional[str]:
+    "The key stored in an image written by `generate` (None for a missing, unreadable or foreign file)."
+    from PIL import Image
+    try:
+        with Image.open(path) as im: return im.text.get(KEY_FIELD)
+    except (OSError, ValueError, SyntaxError): return None
+
+def _save_png(im, path:Path, key:str):
+    from PIL.PngImagePlugin import PngInfo
+    info = PngInfo(); info.add_text(KEY_FIELD, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + '.tmp.png'); im.save(tmp, pnginfo=info); os.replace(tmp, path)
+
+# %% ../nbs/31_sample.ipynb #880f9cc3
+def _why_stale(old, new) -> str:
+    "Which recorded fields differ between an old manifest row and the new one."
+    if old is None: return 'no record of what made it'
+    diff = [c for c in ('model_id', 'prompt', 'noise_seed', 'sampler') if c in old and str(old[c]) != str(new[c])]
+    return 'different ' + ', '.join(diff) if diff else 'unreadable or foreign file'
+
+def plan_status(plan, out_dir, on_stale:str='regenerate') -> list:
+    "Per row: is its image on disk and made by exactly this row? Stale files are logged (or refused with on_stale='error')."
+    import pandas as pd
+    if on_stale not in ('regenerate', 'error'): raise ValueError(f"on_stale={on_stale!r}; choose 'regenerate' or 'error'")
+    out_dir = Path(out_dir)
+    done = [(out_dir / p).exists() and key_on_disk(out_dir / p) == k for p, k in zip(plan.path, plan.key)]
+    stale = [i for i, (p, d) in enumerate(zip(plan.path, done)) if not d and (out_dir / p).exists()]
+    if stale:
+        f = out_dir / 'manifest.parquet'
+        old = pd.read_parquet(f).set_index('path') if f.exists() else None
+        row = plan.iloc[stale[0]]
+        why = _why_stale(old.loc[row.path] if old is not None and row.path in old.index else None, row)
+        msg = f"{len(stale)} image(s) in {out_dir} were not made by their row (e.g. {row.path}: {why})"
+        if on_stale == 'error': raise FileExistsError(msg + "; pass on_stale='regenerate' to replace them, or use another folder")
+        log.warning("%s: regenerating them", msg)
+    return done
+
+# %% ../nbs/31_sample.ipynb #baefa083
 def generate(models:dict, # {model name: spec} (see `load_pipeline`)
              prompts, # prompts (see `as_prompts`)
              out_dir, # folder for images and the manifest
@@ -88,15 +161,19 @@ def generate(models:dict, # {model name: spec} (see `load_pipeline`)
              device='cpu', # where the pipelines run
              dtype=None, # torch dtype of the pipelines
              progress:bool=True, # tqdm bar
+             on_stale:str='regenerate', # an image on disk made by another model/prompt/seed/sampler: 'regenerate' or 'error'
             ) -> 'pd.DataFrame':
-    "Generate every image of `plan_images` not yet on disk; writes and returns the manifest (model, prompt_id, prompt, seed, path)."
+    "Generate every image of `plan_images` not on disk with its key; writes and returns the manifest."
     import torch
     cfg = cfg or SampleCfg()
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    seeds = [cfg.seed + k for k in range(cfg.n_per_prompt)]
-    plan = plan_images(models, prompts, seeds)
+    plan = plan_images(models, prompts, [cfg.seed + k for k in range(cfg.n_per_prompt)])
+    ids, sampler = {m: model_identity(s) for m, s in models.items()}, sampler_settings(cfg, dtype)
+    plan['model_id'], plan['sampler'] = plan.model.map(ids), sampler
+    plan['key'] = [image_key(i, p, s, sampler) for i, p, s in zip(plan.model_id, plan.prompt, plan.noise_seed)]
+    done = plan_status(plan, out_dir, on_stale)
     write_manifest(plan, out_dir)
-    todo = plan[[not (out_dir / p).exists() for p in plan.path]]
+    todo = plan[[not d for d in done]]
     log.info("%d of %d images already on disk; generating %d", len(plan) - len(todo), len(plan), len(todo))
     bar = tqdm(total=len(todo), desc='sample', disable=not progress)
     for name, rows in todo.groupby('model', sort=False):
@@ -104,11 +181,11 @@ def generate(models:dict, # {model name: spec} (see `load_pipeline`)
         gen_device = 'cuda' if torch.device(device).type == 'cuda' else 'cpu'
         for i in range(0, len(rows), cfg.batch_size):
             b = rows.iloc[i:i + cfg.batch_size]
-            gens = [torch.Generator(gen_device).manual_seed(int(s)) for s in b.seed]
+            gens = [torch.Generator(gen_device).manual_seed(int(s)) for s in b.noise_seed]
             with torch.inference_mode():
                 ims = pipe(list(b.prompt), num_inference_steps=cfg.steps, guidance_scale=cfg.guidance, height=cfg.resolution,
                            width=cfg.resolution, generator=gens).images
-            for im, p in zip(ims, b.path): _save_png(im, out_dir / p)
+            for im, p, k in zip(ims, b.path, b.key): _save_png(im, out_dir / p, k)
             bar.update(len(b))
         del pipe
     bar.close()

@@ -293,12 +293,12 @@ def test_urls_over_http(tmp_path, server):
     (www / 'bad.png').write_bytes(b'nope')
     urls = [f'{base}/0.png', f'{base}/missing.png', f'{base}/1.png', f'{base}/bad.png', f'{base}/2.png']
     pd.DataFrame({'url': urls, 'caption': list('abcde'), 'similarity': [.3] * 5}).to_parquet(tmp_path / 't.parquet')
-    ds, rep = load(tmp_path / 't.parquet')
+    ds, rep = load(tmp_path / 't.parquet', allow_urls=True)
     assert list(ds['alttext']) == ['a', 'c', 'e'] and list(ds['source_id']) == urls[::2]
     assert rep.counts == {'fetch_failed': 1, 'corrupt_image': 1}
     assert rep.ids('fetch_failed') == [f'{base}/missing.png'] and '404' in rep.rows[0]['detail']
     with pytest.raises(BadRowError, match=r'row 1 \(http://127\.0\.0\.1:\d+/missing\.png\): fetch_failed'):
-        load(tmp_path / 't.parquet', skip_bad=False)
+        load(tmp_path / 't.parquet', skip_bad=False, allow_urls=True)
 
 def test_fetch_is_injectable(tmp_path):
     calls = []
@@ -308,7 +308,7 @@ def test_fetch_is_injectable(tmp_path):
         return enc(rgb())
     pd.DataFrame({'URL': ['https://example.invalid/a.jpg', 'https://down.invalid/b.jpg'],
                   'TEXT': ['a', 'b']}).to_csv(tmp_path / 't.csv', index=False)
-    ds, rep = load(tmp_path / 't.csv', columns={'image': 'URL', 'alttext': 'TEXT'}, fetch=fetch)
+    ds, rep = load(tmp_path / 't.csv', columns={'image': 'URL', 'alttext': 'TEXT'}, fetch=fetch, allow_urls=True)
     assert len(ds) == 1 and rep.counts == {'fetch_failed': 1} and 'timed out' in rep.rows[0]['detail']
     assert sorted(calls) == ['https://down.invalid/b.jpg', 'https://example.invalid/a.jpg']
 
@@ -318,6 +318,10 @@ def test_file_urls_and_relative_paths(tmp_path):
     df = pd.DataFrame({'path': ['img/0.png', (tmp_path / 'img' / '1.png').as_uri(), 'img/none.png'], 'text': list('abc')})
     df.to_csv(tmp_path / 'pairs.csv', index=False)
     ds, rep = load(tmp_path / 'pairs.csv')
+    assert list(ds['alttext']) == ['a'] and rep.counts == {'missing_file': 1, 'url_not_allowed': 1}  # file:// is never fetched by default
+    ds, rep = load(tmp_path / 'pairs.csv', allow_urls=True)
+    assert rep.counts == {'missing_file': 1, 'url_not_allowed': 1}  # nor with allow_urls, unless named
+    ds, rep = load(tmp_path / 'pairs.csv', allow_urls=True, url_schemes=('file',))
     assert list(ds['alttext']) == ['a', 'b'] and rep.counts == {'missing_file': 1}
 
 def test_table_bytes_and_missing_image(tmp_path):
@@ -329,7 +333,7 @@ def test_table_bytes_and_missing_image(tmp_path):
 def test_filtered_urls_are_not_fetched(tmp_path):
     calls = []
     df = pd.DataFrame({'url': ['http://x.invalid/a', 'http://x.invalid/b'], 'caption': ['a', 'b'], 'pwatermark': [.9, .1]})
-    ds, rep = load(df, fetch=lambda u: calls.append(u) or enc(rgb()), filters=LaionFilters(min_side=None))
+    ds, rep = load(df, fetch=lambda u: calls.append(u) or enc(rgb()), filters=LaionFilters(min_side=None), allow_urls=True)
     assert calls == ['http://x.invalid/b'] and rep.counts == {'filter:pwatermark': 1}
 
 
@@ -474,3 +478,41 @@ def test_threaded_raise_names_first_bad_row(tmp_path):
 def test_check_image_direct():
     assert check_image(enc(rgb())).reason is None
     assert check_image(zero_png(100, 100), max_pixels=50 * 50).reason == 'too_large'
+
+
+# ---------------------------------------------------------------- security: what the loader may read
+def test_urls_are_opt_in_and_capped(tmp_path, server):
+    www, base = server
+    (www / 'big.png').write_bytes(enc(rgb()) + b'\0' * 5000)
+    pd.DataFrame({'url': [f'{base}/big.png'], 'caption': ['a']}).to_parquet(tmp_path / 't.parquet')
+    ds, rep = load(tmp_path / 't.parquet')
+    assert len(ds) == 0 and rep.counts == {'url_not_allowed': 1} and 'allow_urls' in rep.rows[0]['detail']
+    from recap_nb.data import fetch_url
+    ds, rep = load(tmp_path / 't.parquet', allow_urls=True, fetch=lambda u: fetch_url(u, max_bytes=1000))
+    assert rep.counts == {'fetch_failed': 1} and 'max_bytes=1000' in rep.rows[0]['detail']
+
+def test_paths_stay_in_the_dataset_folder(tmp_path):
+    (tmp_path / 'd').mkdir()
+    rgb().save(tmp_path / 'd' / 'in.png'); rgb(1).save(tmp_path / 'out.png')
+    pd.DataFrame({'path': ['in.png', '../out.png', str(tmp_path / 'out.png'), 'sub/../in.png'], 'text': list('abcd')}).to_csv(tmp_path / 'd' / 't.csv', index=False)
+    ds, rep = load(tmp_path / 'd' / 't.csv')
+    assert list(ds['alttext']) == ['a', 'd'] and rep.counts == {'outside_folder': 2}
+    assert len(load(tmp_path / 'd' / 't.csv', allow_outside=True)[0]) == 4
+
+def test_webdataset_prefers_its_own_image(tmp_path):
+    shard = write_shard(tmp_path / 's.tar', [{'__key__': 'k', 'png': enc(rgb()), 'json': {'image': 'file:///etc/hostname', 'text': 'a'}}])
+    calls = []
+    ds, rep = load(shard, fetch=lambda u: calls.append(u) or b'', allow_urls=True, url_schemes=('file',))
+    assert len(ds) == 1 and rep.counts == {} and calls == []
+
+def test_empty_sources_say_empty(tmp_path):
+    (tmp_path / 'imf').mkdir(); (tmp_path / 'imf' / 'metadata.jsonl').write_text('')
+    with pytest.raises(ValueError, match='empty'): load(tmp_path / 'imf')
+    pd.DataFrame({'image': [], 'caption': []}).to_parquet(tmp_path / 'e.parquet')
+    with pytest.raises(ValueError, match=r'the dataset is empty \(0 rows\)'): load(tmp_path / 'e.parquet')
+
+def test_config_passes_access_settings():
+    from recap_nb.core import ConfigError, load_config
+    dc = load_config('mini').data
+    assert (dc.allow_urls, dc.url_schemes, dc.allow_outside_paths) == (False, ['https', 'http'], False)
+    with pytest.raises(ConfigError, match="'gopher' is not allowed"): load_config('mini', overrides=['data.url_schemes=[gopher]'])

@@ -42,7 +42,7 @@ def test_resume_is_exact_lora_ema_cache_flip(tmp_path, base, ds):
     kw, ck = dict(lora_rank=4, ema=True, cache_latents=True, random_flip=True, snr_gamma=5.0), False
     a = ft.train(cfg(tmp_path, base, 'a', **kw), ds, progress=False, checkpoint_models=ck)
     b1 = ft.train(cfg(tmp_path, base, 'b', **kw), ds, stop_after=3, progress=False, checkpoint_models=ck)
-    assert b1.step == 3 and b1.pipeline is None and ft.latest_checkpoint(b1.folder).name == 'step-0000002'
+    assert b1.step == 3 and b1.pipeline is None and ft.latest_checkpoint(b1.folder).name == 'step-0000003'  # stop_after checkpoints where it stops
     b2 = ft.train(cfg(tmp_path, base, 'b', **kw), ds, if_exists='resume', progress=False, checkpoint_models=ck)
     assert b2.losses == a.losses and len(a.losses) == 4
     from safetensors.torch import load_file
@@ -95,10 +95,15 @@ def test_bad_config_and_input(tmp_path, base, ds):
         ft.train(cfg(tmp_path, base, 'col', mix={'oracle_short': .5, 'recap_long': .5}), ds, progress=False)
     with pytest.raises(ConfigError, match='adamw8bit.*CUDA'): ft.train(cfg(tmp_path, base, 'o8', optimizer='adamw8bit'), ds, progress=False)
     with pytest.raises(ConfigError, match='fp16.*CUDA'): ft.train(cfg(tmp_path, base, 'f16', mixed_precision='fp16'), ds, progress=False)
+    with pytest.raises(ConfigError, match="finetune.model='.*missing': no such file or folder"):  # found when the config loads
+        cfg(tmp_path, base, 'nomodel', model=str(tmp_path / 'missing'))
+    (tmp_path / 'notsd').mkdir()
     with pytest.raises(OSError, match='cannot load a Stable Diffusion pipeline'):
-        ft.train(cfg(tmp_path, base, 'nomodel', model=str(tmp_path / 'missing')), ds, progress=False)
+        ft.train(cfg(tmp_path, base, 'nomodel', model=str(tmp_path / 'notsd')), ds, progress=False)
     with pytest.raises(KeyError, match="no 'image' column"):
         ft.train(cfg(tmp_path, base, 'noimg'), ds.remove_columns('image'), progress=False)
+    for name in ('col', 'noimg'): assert not (tmp_path / 'runs' / name).exists(), name  # refused before a run folder exists
+    with pytest.raises(ValueError, match=r'the training set is empty \(0 rows\)'): ft.train(cfg(tmp_path, base, 'empty'), ds.select([]), progress=False)
 
 
 def test_other_run_folder_refused(tmp_path, base, ds):
