@@ -19,10 +19,10 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'FLORENCE2_TASKS', 'STYLES', 'SHAPE_WORDS',
            'SIZE_WORDS', 'MINI_VOCAB', 'CaptionerError', 'check_family', 'family_of', 'caption_corpus',
            'build_wordpiece_tokenizer', 'Adapter', 'register_adapter', 'get_adapter', 'GitAdapter', 'BlipAdapter',
-           'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter', 'tiny_captioner', 'CaptionerBundle', 'null_images',
-           'load_captioner', 'caption_images', 'check_prefixes', 'prepare_examples', 'caption_loss', 'eval_loss',
-           'vision_encoder', 'cached_vision', 'finetune_captioner', 'plot_losses', 'mentions_in', 'object_mentions',
-           'object_recall', 'object_precision']
+           'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter', 'tiny_captioner', 'Caption', 'CaptionerBundle',
+           'null_images', 'load_captioner', 'caption_images', 'check_prefixes', 'prepare_examples', 'caption_loss',
+           'eval_loss', 'vision_encoder', 'cached_vision', 'finetune_captioner', 'plot_losses', 'mentions_in',
+           'object_mentions', 'object_recall', 'object_precision']
 
 # %% ../nbs/10_captioner.ipynb #218ca94d
 FAMILIES = ('florence2', 'blip', 'git', 'paligemma')
@@ -402,6 +402,12 @@ def _load_image_processor(path):
         log.info("AutoImageProcessor failed for %s (%s); using %s", path, e, cls.__name__)
         return cls.from_pretrained(path)
 
+class Caption(str):
+    "A caption string that knows whether decoding stopped at the length limit (`hit_max`) instead of at eos."
+    def __new__(cls, text:str, hit_max:bool=False):
+        s = super().__new__(cls, text); s.hit_max = bool(hit_max); return s
+    def __reduce__(self): return (Caption, (str(self), self.hit_max))
+
 @dataclass
 class CaptionerBundle:
     "A loaded captioner: model, tokenizer, image processor, family adapter, device and dtype."
@@ -427,9 +433,13 @@ class CaptionerBundle:
     def encoder_decoder(self): return self.adapter.encoder_decoder
 
     def encode_images(self, images) -> dict:
-        "`{'pixel_values': [B, 3, H, W]}` on the bundle's device and dtype."
-        ims = [im.convert('RGB') if hasattr(im, 'convert') else im for im in images]
-        px = self.image_processor(images=ims, return_tensors='pt')['pixel_values']
+        "`{'pixel_values': [B, 3, H, W]}` on the bundle's device and dtype (images already preprocessed as tensors pass through)."
+        import torch
+        if torch.is_tensor(images) or (len(images) and all(torch.is_tensor(x) for x in images)):
+            px = images if torch.is_tensor(images) else torch.stack(list(images))
+        else:
+            ims = [im.convert('RGB') if hasattr(im, 'convert') else im for im in images]
+            px = self.image_processor(images=ims, return_tensors='pt')['pixel_values']
         return dict(pixel_values=px.to(self.device, self.dtype))
 
     def prompt_ids(self, prefix:str, batch:int=1):
@@ -443,11 +453,12 @@ class CaptionerBundle:
         return self.adapter.caption_ids(self.tokenizer, caption, self.max_length)[0]
 
     def decode(self, ids) -> list:
-        "Token ids after the prompt -> caption strings (stops at eos)."
+        "Token ids after the prompt -> `Caption` strings (stops at eos; `hit_max` where no eos came before the length limit)."
         eos, out = self.eos_token_id, []
         for row in (ids.tolist() if hasattr(ids, 'tolist') else ids):
+            hit = eos not in row
             row = row[:row.index(eos)] if eos in row else row
-            out.append(self.tokenizer.decode(row, skip_special_tokens=True).strip())
+            out.append(Caption(self.tokenizer.decode(row, skip_special_tokens=True).strip(), hit))
         return out
 
     def next_token_logits(self, pixel_inputs, input_ids, attention_mask=None, image_mask=None):

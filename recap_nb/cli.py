@@ -148,6 +148,7 @@ def _parser():
     c.add_argument('--preset', default='mini', choices=list_presets())
     c.add_argument('--set', dest='overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE')
     sub.add_parser('presets', help='list the shipped presets')
+    sub.add_parser('recaption', help='relabel a text-to-image set with a fine-tuned captioner (see recap-nb recaption --help)', add_help=False)
     return p
 
 def quiet_libraries():
@@ -158,6 +159,10 @@ def quiet_libraries():
 
 def main(argv=None) -> int:
     "Entry point of the `recap-nb` command."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['recaption']:  # a stage with its own options: parsed by the stage's module
+        from recap_nb.recaption import main as recaption_main
+        return recaption_main(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format='%(name)s: %(message)s')
     if not args.verbose: quiet_libraries()

@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'MIXED_PRECISION', 'PRESETS_DIR', 'WorldCfg', 'DataCfg', 'CaptionerCfg', 'RecaptionCfg', 'FinetuneCfg',
            'SampleCfg', 'EvalCfg', 'RunConfig', 'ConfigError', 'build_section', 'validate', 'list_presets',
            'preset_dict', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums', 'resolve_model',
-           'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device', 'get_dtype',
-           'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff', 'stage_folder',
-           'stage_run']
+           'model_identity', 'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device',
+           'get_dtype', 'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff',
+           'stage_folder', 'stage_run']
 
 # %% ../nbs/00_core.ipynb #cacc53ab
 def _f(default, choices=None, range=None, doc=''):
@@ -92,7 +92,12 @@ class RecaptionCfg:
     repetition_penalty:float = _f(1.0, range=(0.01, 100), doc="plain decoding (guidance 1): `generate`'s repetition_penalty; 1 = off")
     plan_guidance:float = _f(0.0, range=(0, 100), doc="plain decoding: bonus for the planned objects of the planner's object list (`decoding.PlanGuide`), used where a planner is passed (the long style); 0 = off")
     plan_hold_eos:bool = _f(True, doc='plan guidance: do not end a caption while a planned object is unnamed')
-    shard_size:int = _f(1000, range=(1, 10**7), doc='rows per resumable shard')
+    shard_size:int = _f(1000, range=(1, 10**7), doc='input rows per output shard: the unit that is written atomically and resumed')
+    num_workers:int = _f(0, range=(0, 256), doc='DataLoader processes that decode and preprocess images (0: the main process; on a 2-core CPU they only compete with generation, on a GPU machine use several)')
+    keep_images:bool = _f(True, doc='write each image into the output (False: the row id and source_id refer to the input)')
+    engine:str = _f('local', choices=('local', 'ray'), doc="'local': this process (several under `accelerate launch`); 'ray': a Ray Data actor pool")
+    ray_concurrency:int = _f(2, range=(1, 100_000), doc='engine ray: captioner actors')
+    ray_num_gpus:float = _f(0.0, range=(0, 64), doc='engine ray: GPUs per actor')
 
 @dataclass
 class FinetuneCfg:
@@ -329,6 +334,18 @@ def resolve_model(name:str, verify:bool=True) -> str:
         have = sorted(p.name[5:] for p in data_dir().glob('mini_*') if p.is_dir())
         raise FileNotFoundError(f"model {name!r}: no shipped folder {folder}; shipped mini models: {', '.join(have) or 'none'}")
     return str(verify_checksums(folder) if verify else folder)
+
+# %% ../nbs/00_core.ipynb #bbb8f896
+def model_identity(spec) -> str:
+    "What identifies a model's weights: a local folder's file names, sizes and mtimes (a LoRA folder's base too), else the Hub id."
+    p = Path(resolve_model(str(spec), verify=False))
+    if not p.is_dir(): return str(spec)
+    h = hashlib.sha256()
+    for f in sorted(f for f in p.rglob('*') if f.is_file()):
+        st = f.stat(); h.update(f'{f.relative_to(p)}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+    ident = f'{spec}@{h.hexdigest()[:16]}'
+    if (p / 'recap_lora.json').exists(): ident += ' on ' + model_identity(json.loads((p / 'recap_lora.json').read_text())['base'])
+    return ident
 
 # %% ../nbs/00_core.ipynb #844927f7
 def parse_overrides(overrides) -> dict:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'SKIP_REASONS', 'DEFAULT_MAX_PIXELS', 'KINDS', 'IMAGE_COLUMNS', 'TEXT_COLUMNS', 'BadRowError', 'check_caption',
            'to_rgb', 'ImageCheck', 'check_image', 'zero_png', 'LaionFilters', 'fetch_url', 'LoadReport',
            'resolve_columns', 'detect_kind', 'ImageAccess', 'load_image_text', 'write_shard', 'save_stage',
-           'load_stage', 'collate', 'filters_from_config', 'load_training_set']
+           'parquet_shards', 'load_stage', 'collate', 'filters_from_config', 'load_training_set']
 
 # %% ../nbs/01_data.ipynb #ca580406
 SKIP_REASONS = {
@@ -702,14 +702,20 @@ def save_stage(ds, # datasets.Dataset in the project schema
     if report is not None: report.save(folder / 'load_report.json')
     return folder
 
-def load_stage(folder, # a folder written by save_stage
+def parquet_shards(folder) -> list:
+    "The parquet shards of a stage folder written in shards (`data/*.parquet`, e.g. by recaptioning), in order."
+    folder = Path(folder)
+    return sorted((folder / 'data').glob('*.parquet')) if (folder / 'data').is_dir() else []
+
+def load_stage(folder, # a folder written by save_stage, or a stage folder of parquet shards (data/*.parquet)
                required=('image', 'alttext'), # columns the caller needs
               ):
     "Load a stage's dataset, checking that the `required` columns exist."
     import datasets
     folder = Path(folder)
     if not folder.exists(): raise FileNotFoundError(f'{folder}: no such stage folder')
-    ds = datasets.load_from_disk(str(folder))
+    shards = parquet_shards(folder)
+    ds = datasets.Dataset.from_parquet([str(s) for s in shards]) if shards else datasets.load_from_disk(str(folder))
     missing = [c for c in required if c not in ds.column_names]
     if missing: raise ValueError(f'{folder}: missing columns {missing}; has {ds.column_names}')
     return ds

@@ -11,14 +11,14 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, resolve_model, config_to_dict
+from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, resolve_model, model_identity
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'SCHEDULERS', 'KEY_FIELD', 'load_pipeline', 'path_part', 'as_prompts', 'noise_seed', 'plan_images',
-           'model_identity', 'sampler_settings', 'image_key', 'key_on_disk', 'plan_status', 'generate',
-           'write_manifest', 'read_manifest', 'sample_grid', 'run_sample']
+           'sampler_settings', 'image_key', 'key_on_disk', 'plan_status', 'generate', 'write_manifest', 'read_manifest',
+           'sample_grid', 'run_sample']
 
 # %% ../nbs/31_sample.ipynb #0a54e6d3
 SCHEDULERS = dict(ddim='DDIMScheduler', pndm='PNDMScheduler', euler='EulerDiscreteScheduler', dpmsolver='DPMSolverMultistepScheduler')
@@ -95,17 +95,6 @@ def plan_images(models:dict, # {model name: spec}
 
 # %% ../nbs/31_sample.ipynb #cd7e8933
 KEY_FIELD = 'recap_nb:key'  # PNG text chunk holding what made the image
-
-def model_identity(spec) -> str:
-    "What identifies a model's weights: a local folder's file names, sizes and mtimes (a LoRA folder's base too), else the Hub id."
-    p = Path(resolve_model(str(spec), verify=False))
-    if not p.is_dir(): return str(spec)
-    h = hashlib.sha256()
-    for f in sorted(f for f in p.rglob('*') if f.is_file()):
-        st = f.stat(); h.update(f'{f.relative_to(p)}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
-    ident = f'{spec}@{h.hexdigest()[:16]}'
-    if (p / 'recap_lora.json').exists(): ident += ' on ' + model_identity(json.loads((p / 'recap_lora.json').read_text())['base'])
-    return ident
 
 def sampler_settings(cfg:SampleCfg, dtype=None) -> str:
     "The settings besides model, prompt and seed that change an image, as a JSON string."
