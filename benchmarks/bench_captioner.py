@@ -27,7 +27,7 @@ def main():
     ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     a = ap.parse_args()
     import torch
-    from recap_nb.miniworld import make_split
+    from recap_nb.mini.world import make_split
     ds = make_split(100, seed=0, annotated=100, split='captioner')
     rows = []
     with tempfile.TemporaryDirectory() as d:

@@ -3,7 +3,7 @@ text-to-image example (examples/text_to_image/train_text_to_image.py) works: eve
 images, tokenizes the captions, runs the VAE encoder and the text encoder, then the UNet forward/backward and AdamW.
 No caching, fp32, contiguous (NCHW) tensors. Same model, data, batch, optimizer and machine, one run each.
 
-CPU (default): the mini text-to-image model's sizes (finetune.MINI_T2I: 64 px, factor-4 VAE -> 16x16 latents,
+CPU (default): the mini text-to-image model's sizes (mini.models.MINI_T2I: 64 px, factor-4 VAE -> 16x16 latents,
 UNet (32, 64, 128) with cross-attention at 8x8 and 4x4, CLIP text 128 wide x 3 layers as data/mini_t2i), random
 weights, UNet trained, text encoder frozen (the colab preset's recipe), batch 16.
     .venv/bin/python benchmarks/bench_finetune.py [--steps 12] [--batch 16] [--threads 1]
@@ -64,8 +64,9 @@ def main():
     torch.set_num_threads(a.threads)
     import logging; logging.basicConfig(level=logging.WARNING)
     from recap_nb.core import load_config
-    from recap_nb.finetune import tiny_sd_pipeline, train, MINI_T2I
-    from recap_nb.miniworld import make_split
+    from recap_nb.finetune import tiny_sd_pipeline, train
+    from recap_nb.mini.models import MINI_T2I
+    from recap_nb.mini.world import make_split
     work = Path(tempfile.mkdtemp(prefix='bench_ft_'))
     if a.gpu:
         device, res, mp = torch.device('cuda'), 512, 'fp16'

@@ -23,7 +23,7 @@ def bench_import(repeats):
             (f'import every recap_nb module ({len(mods)})', allm, allm / base), ('import torch (reference)', torch, torch / base)]
 
 def bench_world(n):
-    from recap_nb.miniworld import make_split
+    from recap_nb.mini.world import make_split
     rows = []
     t0 = time.perf_counter(); make_split(n, seed=0, num_proc=1); t1 = time.perf_counter() - t0
     rows.append((f'make_split({n}) num_proc=1 (baseline)', t1, 1.0))

@@ -49,7 +49,7 @@ def main():
     import torch, datasets
     datasets.disable_progress_bars()
     from recap_nb.core import load_config
-    from recap_nb.miniworld import make_split
+    from recap_nb.mini.world import make_split
     from recap_nb.recaption import load_captioners
     cfg = load_config('mini', overrides=[f'device={a.device}', f'recaption.batch_size={a.batch}', 'recaption.plan_guidance=0',
                                          f'recaption.shard_size={a.n}'])

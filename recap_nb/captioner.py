@@ -16,13 +16,12 @@ from .core import (lr_at, RunConfig, ConfigError, data_dir, get_device, get_dtyp
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'FLORENCE2_TASKS', 'STYLES', 'SHAPE_WORDS',
-           'SIZE_WORDS', 'MINI_VOCAB', 'CaptionerError', 'check_family', 'family_of', 'caption_corpus',
-           'build_wordpiece_tokenizer', 'Adapter', 'register_adapter', 'get_adapter', 'GitAdapter', 'BlipAdapter',
-           'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter', 'tiny_captioner', 'Caption', 'CaptionerBundle',
-           'null_images', 'load_captioner', 'caption_images', 'check_prefixes', 'prepare_examples', 'caption_loss',
-           'eval_loss', 'vision_encoder', 'cached_vision', 'finetune_captioner', 'plot_losses', 'mentions_in',
-           'object_mentions', 'object_recall', 'object_precision']
+__all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'FLORENCE2_TASKS', 'PRESET_PREFIXES', 'STYLES',
+           'CaptionerError', 'check_family', 'family_of', 'build_wordpiece_tokenizer', 'Adapter', 'register_adapter',
+           'get_adapter', 'GitAdapter', 'BlipAdapter', 'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter',
+           'tiny_captioner', 'Caption', 'CaptionerBundle', 'null_images', 'load_captioner', 'caption_images',
+           'check_prefixes', 'prepare_examples', 'caption_loss', 'eval_loss', 'vision_encoder', 'cached_vision',
+           'finetune_captioner', 'plot_losses', 'mentions_in']
 
 # %% ../nbs/10_captioner.ipynb #218ca94d
 FAMILIES = ('florence2', 'blip', 'git', 'paligemma')
@@ -58,19 +57,6 @@ def family_of(name_or_path:str, # a local folder or a Hub id
     return fam
 
 # %% ../nbs/10_captioner.ipynb #b7275a15
-def caption_corpus(n_scenes:int=500, # mini-world scenes whose captions (every style) go in
-                   seed:int=0, # seeds scenes and wording
-                   extra:Sequence[str]=(), # more texts, e.g. the prefixes
-                  ) -> list:
-    "Texts to train a captioner tokenizer on: mini-world captions of every style, generic object phrases, `extra`."
-    from recap_nb.miniworld import sample_scene, write_caption, CAPTION_STYLES, COLORS, SHAPES
-    rng = np.random.default_rng(seed)
-    texts = list(extra) + [f"{c} {s}" for c in COLORS for s in SHAPES]
-    for _ in range(n_scenes):
-        sc = sample_scene(rng)
-        texts += [write_caption(sc, st, rng) for st in CAPTION_STYLES]
-    return texts
-
 _SPECIALS_BERT = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '[DEC]')
 
 def build_wordpiece_tokenizer(corpus:Sequence[str], # texts to learn the vocabulary from
@@ -362,9 +348,9 @@ def _set_dropout(config, p:float, fields) -> list:
 
 def tiny_captioner(family:str, # one of FAMILIES
                    out_dir, # folder to save_pretrained the model, tokenizer and image processor to
+                   corpus:Sequence[str], # tokenizer texts, e.g. `recap_nb.mini.world.caption_corpus(60, extra=PRESET_PREFIXES)`
                    image_size:int=32, # input image side
                    vocab_size:int=600, # tokenizer vocabulary size
-                   corpus:Sequence[str]|None=None, # tokenizer texts (default: `caption_corpus(200)` + the presets' prefixes)
                    seed:int=0, # seeds the random weights
                    **overrides, # config fields of the family, e.g. `hidden_size=64`, `vision_config={...}`
                   ) -> Path:
@@ -372,7 +358,6 @@ def tiny_captioner(family:str, # one of FAMILIES
     import torch, transformers
     ad = get_adapter(family, f'tiny:{family}')
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    if corpus is None: corpus = caption_corpus(60, extra=_PRESET_PREFIXES)
     tok = ad.build_tokenizer(list(corpus), vocab_size)
     config = ad.tiny_config(tok, image_size, **overrides)
     torch.manual_seed(seed)
@@ -386,7 +371,7 @@ def tiny_captioner(family:str, # one of FAMILIES
     tok.save_pretrained(out_dir); ip.save_pretrained(out_dir)
     return out_dir
 
-_PRESET_PREFIXES = ('a short caption:', 'a detailed caption:', 'caption short:', 'caption long:',
+PRESET_PREFIXES = ('a short caption:', 'a detailed caption:', 'caption short:', 'caption long:',
                     'What does the image describe?', 'Describe in detail what is shown in the image.')
 
 # %% ../nbs/10_captioner.ipynb #b6a731e0
@@ -908,19 +893,10 @@ def plot_losses(hist:dict, # `losses.json` of a fine-tune: step, train, val_step
     return fig
 
 # %% ../nbs/10_captioner.ipynb #8f79a36a
-from .miniworld import COLORS
-
-SHAPE_WORDS = {'circle': ['circle', 'circles', 'disc', 'discs', 'round dot', 'round dots', 'dot', 'dots'],
-               'square': ['square', 'squares', 'box', 'boxes', 'block', 'blocks'],
-               'triangle': ['triangle', 'triangles'],
-               'cross': ['cross', 'crosses', 'plus sign', 'plus signs', 'plus', 'pluses']}  # the mini world's nouns for each shape
-SIZE_WORDS = ['small', 'little', 'tiny', 'large', 'big']  # may stand between a color and its shape
-MINI_VOCAB = dict(attributes=list(COLORS), modifiers=SIZE_WORDS, nouns=SHAPE_WORDS)  # the mini world's object words
-
 def _words(text:str) -> list: return re.findall(r"\w+|[^\w\s]", text.lower())  # words, and each other mark on its own
 
 def mentions_in(text:str, # a caption (or the start of one)
-                vocab:dict=MINI_VOCAB, # attributes, modifiers, nouns (noun -> its words and phrases)
+                vocab:dict, # attributes, modifiers, nouns (noun -> its words and phrases), e.g. `recap_nb.mini.world.MINI_VOCAB`
                ) -> set:
     "The `(attribute, noun)` pairs `text` names: an attribute word, an optional modifier, then one of the noun's words."
     w, out = _words(text), set()
@@ -930,33 +906,3 @@ def mentions_in(text:str, # a caption (or the start of one)
         j = i + 1 + (i + 1 < len(w) and w[i + 1] in vocab['modifiers'])
         out |= {(a, n) for n, p in phrases if w[j:j + len(p)] == p}
     return out
-
-def object_mentions(caption:str, # a caption
-                   ) -> set:
-    "The `(color, shape)` pairs a caption names: a color word, an optional size word, then a shape noun (`mentions_in` with `MINI_VOCAB`)."
-    return mentions_in(caption, MINI_VOCAB)
-
-def object_recall(captions:Sequence[str], # one caption per scene
-                  scenes:Sequence, # scene graphs (dicts or JSON strings) with 'groups' of color + shape
-                  per_scene:bool=False, # also return the recall of each scene
-                 ):
-    "Share of all object groups (color + shape) of `scenes` that their captions name (micro-average)."
-    if isinstance(captions, str): raise TypeError("object_recall takes a list of captions, got a single str")
-    if len(captions) != len(scenes): raise ValueError(f"object_recall: {len(captions)} captions but {len(scenes)} scenes; they must pair up")
-    hit = tot = 0; per = []
-    for cap, sc in zip(captions, scenes):
-        sc = json.loads(sc) if isinstance(sc, str) else sc
-        want = {(g['color'], g['shape']) for g in sc['groups']}
-        got = object_mentions(cap or '') & want
-        hit += len(got); tot += len(want); per.append(len(got) / len(want))
-    r = hit / max(tot, 1)
-    return (r, per) if per_scene else r
-
-def object_precision(captions:Sequence[str], scenes:Sequence) -> float:
-    "Share of the (color, shape) mentions in `captions` that their scenes contain (1 - hallucination rate)."
-    hit = tot = 0
-    for cap, sc in zip(captions, scenes):
-        sc = json.loads(sc) if isinstance(sc, str) else sc
-        want = {(g['color'], g['shape']) for g in sc['groups']}
-        m = object_mentions(cap or ''); hit += len(m & want); tot += len(m)
-    return hit / tot if tot else float('nan')

@@ -17,12 +17,12 @@ import yaml
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'MIXED_PRECISION', 'PRESETS_DIR', 'WorldCfg', 'DataCfg', 'CaptionerCfg', 'RecaptionCfg', 'FinetuneCfg',
-           'SampleCfg', 'EvalCfg', 'RunConfig', 'ConfigError', 'build_section', 'validate', 'list_presets',
-           'preset_dict', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums', 'resolve_model',
-           'model_identity', 'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device',
-           'get_dtype', 'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff',
-           'stage_folder', 'stage_run']
+__all__ = ['log', 'MIXED_PRECISION', 'PRESETS_DIR', 'PLUGINS', 'WorldCfg', 'DataCfg', 'CaptionerCfg', 'RecaptionCfg',
+           'FinetuneCfg', 'SampleCfg', 'EvalCfg', 'RunConfig', 'ConfigError', 'build_section', 'validate',
+           'list_presets', 'preset_dict', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums',
+           'resolve_model', 'model_identity', 'register_plugin', 'plugin', 'load_vocabulary', 'parse_overrides',
+           'load_config', 'config_to_dict', 'save_config', 'get_device', 'get_dtype', 'seed_everything', 'lr_at',
+           'package_versions', 'git_commit', 'StageRun', 'config_diff', 'stage_folder', 'stage_run']
 
 # %% ../nbs/00_core.ipynb #cacc53ab
 def _f(default, choices=None, range=None, doc=''):
@@ -92,6 +92,7 @@ class RecaptionCfg:
     repetition_penalty:float = _f(1.0, range=(0.01, 100), doc="plain decoding (guidance 1): `generate`'s repetition_penalty; 1 = off")
     plan_guidance:float = _f(0.0, range=(0, 100), doc="plain decoding: bonus for the planned objects of the planner's object list (`decoding.PlanGuide`), used where a planner is passed (the long style); 0 = off")
     plan_hold_eos:bool = _f(True, doc='plan guidance: do not end a caption while a planned object is unnamed')
+    plan_vocab:str = _f('mini:objects', doc='plan guidance: the object vocabulary (a registered name such as mini:objects, or a JSON file of attributes/modifiers/nouns)')
     shard_size:int = _f(1000, range=(1, 10**7), doc='input rows per output shard: the unit that is written atomically and resumed')
     num_workers:int = _f(0, range=(0, 256), doc='DataLoader processes that decode and preprocess images (0: the main process; on a 2-core CPU they only compete with generation, on a GPU machine use several)')
     keep_images:bool = _f(True, doc='write each image into the output (False: the row id and source_id refer to the input)')
@@ -346,6 +347,34 @@ def model_identity(spec) -> str:
     ident = f'{spec}@{h.hexdigest()[:16]}'
     if (p / 'recap_lora.json').exists(): ident += ' on ' + model_identity(json.loads((p / 'recap_lora.json').read_text())['base'])
     return ident
+
+# %% ../nbs/00_core.ipynb #a5f18cd3
+PLUGINS = {
+    'source': {'miniworld': 'recap_nb.mini.world:training_split'},  # `f(cfg) -> datasets.Dataset`: a data.source name
+    'vocab': {'mini:objects': 'recap_nb.mini.world:MINI_VOCAB'},      # object words for plan-guided decoding
+}
+
+def register_plugin(kind:str, name:str, target:str):
+    "Register `target` ('module:attribute') as `name` of `kind`, e.g. `register_plugin('source', 'mydata', 'mypkg.data:load')`."
+    if ':' not in target: raise ValueError(f"target {target!r} should look like 'package.module:attribute'")
+    PLUGINS.setdefault(kind, {})[name] = target
+
+def plugin(kind:str, name:str):
+    "The object registered as `name` of `kind` (its module imported now)."
+    known = PLUGINS.get(kind, {})
+    if name not in known: raise KeyError(f"no {kind} plug-in named {name!r}; registered: {', '.join(known) or 'none'}")
+    mod, attr = known[name].split(':')
+    return getattr(importlib.import_module(mod), attr)
+
+def load_vocabulary(spec:str|dict) -> dict:
+    "An object vocabulary (`attributes`, `modifiers`, `nouns`): a dict as is, a registered name, or a JSON file."
+    if isinstance(spec, dict): vocab = spec
+    elif spec in PLUGINS.get('vocab', {}): vocab = plugin('vocab', spec)
+    elif Path(spec).is_file(): vocab = json.loads(Path(spec).read_text())
+    else: raise FileNotFoundError(f"vocabulary {spec!r}: not a registered name ({', '.join(PLUGINS.get('vocab', {}))}) nor a JSON file")
+    missing = {'attributes', 'modifiers', 'nouns'} - set(vocab)
+    if missing: raise ValueError(f"vocabulary {spec if isinstance(spec, str) else ''!r} lacks {sorted(missing)}")
+    return vocab
 
 # %% ../nbs/00_core.ipynb #844927f7
 def parse_overrides(overrides) -> dict:

@@ -733,11 +733,11 @@ def filters_from_config(dc) -> LaionFilters|None:
 def load_training_set(cfg, # a `core.RunConfig`
                       progress:bool=True, # show a progress bar while validating
                      ) -> tuple: # (datasets.Dataset, LoadReport)
-    "The text-to-image training set named by `cfg.data` (the mini world's train split by default), validated."
-    dc, w = cfg.data, cfg.world
-    if dc.source == 'miniworld' or dc.kind == 'miniworld':
-        from recap_nb.miniworld import make_split
-        source, kind = make_split(w.n_train, cfg.seed, w.image_size, split='train', num_proc=2), 'dataset'
+    "The text-to-image training set named by `cfg.data` (a registered source such as the mini world, or any path/id), validated."
+    from recap_nb.core import PLUGINS, plugin
+    dc = cfg.data
+    name = 'miniworld' if dc.kind == 'miniworld' else dc.source
+    if name in PLUGINS['source']: source, kind = plugin('source', name)(cfg), 'dataset'  # e.g. the mini world's train split
     else: source, kind = dc.source, dc.kind
     ds, rep = load_image_text(source, kind=kind, columns=dc.columns or None, filters=filters_from_config(dc),
                               skip_bad=dc.skip_bad, non_rgb=dc.non_rgb, allow_urls=dc.allow_urls, url_schemes=dc.url_schemes,

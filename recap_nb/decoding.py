@@ -15,8 +15,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'guided_log_probs', 'supports_image_mask', 'needs_uncond', 'check_decoding_args', 'GuidedStep', 'greedy_search',
            'beam_search', 'supports_kv_cache', 'CachedGuidedStep', 'guided_ids', 'guided_generate', 'pending_attribute',
-           'PlanGuide', 'plan_objects', 'plan_guided_captions', 'decode', 'decoding_speed', 'reference_captions',
-           'caption_metrics', 'guidance_sweep', 'plot_tradeoff', 'mini_guidance_table']
+           'PlanGuide', 'plan_objects', 'plan_guided_captions', 'decode', 'decoding_speed']
 
 # %% ../nbs/11_guided_decoding.ipynb #a472b76c
 def guided_log_probs(cond, # [B, V] next-token logits with the image
@@ -295,9 +294,15 @@ def guided_generate(bundle, # a `CaptionerBundle` (see `recap_nb.captioner.load_
     return out
 
 # %% ../nbs/11_guided_decoding.ipynb #12ab5e0d
-from .captioner import MINI_VOCAB, mentions_in, _words
+from .captioner import mentions_in, _words
 
-def pending_attribute(text:str, vocab:dict=MINI_VOCAB) -> str|None:
+def _need_vocab(vocab, who:str) -> dict:
+    "The object vocabulary, or a clear error: stages take it from the caller (the config's `recaption.plan_vocab`, a detector), never a default."
+    if not (isinstance(vocab, dict) and {'attributes', 'modifiers', 'nouns'} <= set(vocab)):
+        raise ValueError(f"{who}: pass vocab=, a dict of 'attributes', 'modifiers' and 'nouns' (e.g. core.load_vocabulary('mini:objects')); got {type(vocab).__name__}")
+    return vocab
+
+def pending_attribute(text:str, vocab:dict) -> str|None:
     "The attribute a noun would attach to if it came next: `text`'s last word, or the one before a trailing modifier."
     w = _words(text)[-2:]
     if w and w[-1] in vocab['attributes']: return w[-1]
@@ -309,13 +314,14 @@ class PlanGuide:
     "A `transformers` logits processor: keep a caption to its images' planned `(attribute, noun)` objects and push it to name them all."
     def __init__(self, tokenizer, # the captioner's tokenizer
                  plans:Sequence, # one set of `(attribute, noun)` per image, or None for no plan (then only `no_repeat` acts)
-                 vocab:dict=MINI_VOCAB, # see `mentions_in`
+                 vocab:dict|None=None, # attributes, modifiers, nouns (see `mentions_in`), e.g. `recap_nb.mini.world.MINI_VOCAB`
                  bonus:float=2.0, # added to the logits of the next token of planned attributes and nouns not named yet
                  hold_eos:bool=True, # block `eos_token_id` while a planned object is unnamed
                  eos_token_id:int|None=None, # the captioner's end token (needed with `hold_eos`)
                  no_repeat:bool=False, # block nouns that would name an already named object again
                 ):
         if hold_eos and eos_token_id is None: raise ValueError("PlanGuide: hold_eos=True needs the captioner's eos_token_id")
+        vocab = _need_vocab(vocab, 'PlanGuide')
         self.tok, self.plans, self.vocab, self.bonus, self.hold_eos, self.eos, self.no_repeat = tokenizer, list(plans), vocab, bonus, hold_eos, eos_token_id, no_repeat
         self.attr_seqs = {a: self._token_seqs(a) for a in vocab['attributes']}
         self.noun_seqs = {n: [q for p in ps for q in self._token_seqs(p)] for n, ps in vocab['nouns'].items()}
@@ -382,9 +388,10 @@ def _with_processor(bundle, images, prefix, make_processor, max_new_tokens, num_
 def plan_objects(planner, # a `CaptionerBundle` that lists objects, e.g. the base captioner before fine-tuning
                  images:Sequence, # PIL images
                  prefix:str='', # the planner's prompt ('' = its own terse style)
-                 vocab:dict=MINI_VOCAB, max_new_tokens:int=40, batch_size:int=32, progress:bool=False,
+                 vocab:dict|None=None, max_new_tokens:int=40, batch_size:int=32, progress:bool=False,
                 ) -> tuple:
     "The planner's object lists (no object named twice) and the `(attribute, noun)` set each names."
+    vocab = _need_vocab(vocab, 'plan_objects')
     mk = lambda i, j: PlanGuide(planner.tokenizer, [None] * (j - i), vocab, hold_eos=False, no_repeat=True)
     lists = _with_processor(planner, images, prefix, mk, max_new_tokens, 1, batch_size, progress, None)
     return lists, [mentions_in(t, vocab) for t in lists]
@@ -393,13 +400,14 @@ def plan_guided_captions(bundle, # the (fine-tuned) captioner that writes the ca
                          images:Sequence, # PIL images
                          prefix:str, # its conditioning prefix, e.g. the long style's
                          plans:Sequence, # one `(attribute, noun)` set per image, e.g. from `plan_objects`
-                         bonus:float=2.0, hold_eos:bool=True, vocab:dict=MINI_VOCAB, # see `PlanGuide`
+                         bonus:float=2.0, hold_eos:bool=True, vocab:dict|None=None, # see `PlanGuide`
                          max_new_tokens:int=77, num_beams:int=1, batch_size:int=32, progress:bool=False,
                          generate_kwargs:dict|None=None, # more `generate` settings, e.g. a repetition penalty
                         ) -> list:
     "Captions of `images` after `prefix`, kept to and pushed towards each image's planned objects (`PlanGuide`)."
     if len(plans) != len(images): raise ValueError(f"plan_guided_captions: {len(plans)} plans for {len(images)} images; give one per image")
     if not (isinstance(bonus, (int, float)) and math.isfinite(bonus) and bonus >= 0): raise ValueError(f"bonus={bonus!r} must be a finite number >= 0")
+    vocab = _need_vocab(vocab, 'plan_guided_captions')
     mk = lambda i, j: PlanGuide(bundle.tokenizer, plans[i:j], vocab, bonus, hold_eos, bundle.eos_token_id)
     return _with_processor(bundle, images, prefix, mk, max_new_tokens, num_beams, batch_size, progress, generate_kwargs)
 
@@ -410,6 +418,7 @@ def decode(bundle, # a `CaptionerBundle`
            cfg, # a `RecaptionCfg` (or a `RunConfig`, whose `recaption` section is used)
            progress:bool=False, # tqdm bar
            planner=None, # with `plan_guidance > 0`: the captioner whose object list guides (`plan_objects`), e.g. the base before fine-tuning
+           vocab:dict|None=None, # the planner's object vocabulary; None: `load_vocabulary(cfg.plan_vocab)`
           ) -> list:
     "Caption `images` with plain (guidance 1), plan-guided or guided decoding as `cfg` says."
     rc = getattr(cfg, 'recaption', cfg)
@@ -421,8 +430,10 @@ def decode(bundle, # a `CaptionerBundle`
     if planner is not None:
         if not bonus: raise ValueError("decode: a planner was given but cfg.plan_guidance is 0; set plan_guidance (e.g. 2.0) or pass no planner")
         if rc.guidance != 1: raise ValueError(f"decode: plan guidance works with plain decoding only (guidance 1), got guidance={rc.guidance}")
-        _, plans = plan_objects(planner, images, batch_size=rc.batch_size, progress=progress)
-        return plan_guided_captions(bundle, images, prefix, plans, bonus, getattr(rc, 'plan_hold_eos', True), max_new_tokens=rc.max_new_tokens,
+        from recap_nb.core import load_vocabulary
+        vocab = vocab or load_vocabulary(rc.plan_vocab)
+        _, plans = plan_objects(planner, images, vocab=vocab, batch_size=rc.batch_size, progress=progress)
+        return plan_guided_captions(bundle, images, prefix, plans, bonus, getattr(rc, 'plan_hold_eos', True), vocab=vocab, max_new_tokens=rc.max_new_tokens,
                                     num_beams=rc.num_beams, batch_size=rc.batch_size, progress=progress,
                                     generate_kwargs={'repetition_penalty': penalty} if penalty != 1 else None)
     if rc.guidance == 1:
@@ -457,112 +468,3 @@ def decoding_speed(bundle, # a `CaptionerBundle`
     method = 'generate (KV cache)' if plain else f"guided γ={guidance:g} ({'KV cache' if cached else 'recompute'})"
     return dict(method=method, num_beams=num_beams, tokens=n,
                 seconds=round(s, 3), tokens_per_s=round(n / s, 1), threads=torch.get_num_threads())
-
-# %% ../nbs/11_guided_decoding.ipynb #12a1ba2d
-def reference_captions(scenes:Sequence, # scene graphs (dicts or JSON strings)
-                       style:str='oracle_short', # caption style of the references
-                       n_refs:int=5, # references per scene
-                       seed:int=0, # wording randomness
-                      ) -> list:
-    "`n_refs` independently worded captions of each scene in `style`: `[n_refs][n_scenes]` (sacrebleu's layout)."
-    import json
-    from recap_nb.miniworld import write_caption
-    scs = [json.loads(s) if isinstance(s, str) else s for s in scenes]
-    return [[write_caption(sc, style, np.random.default_rng([seed, 7919, i, r])) for i, sc in enumerate(scs)] for r in range(n_refs)]
-
-def caption_metrics(captions:Sequence[str], # one caption per image
-                    images:Sequence, # the images (the retrieval gallery)
-                    scenes:Sequence, # their scene graphs
-                    refs:list, # `reference_captions(scenes)`
-                    clip, # `(model, tokenizer, preprocess)` from `recap_nb.miniclip.load_clip`
-                    img_emb=None, # precomputed CLIP image embeddings of `images` (optional)
-                   ) -> dict:
-    "CLIP score, caption→image recall@1, BLEU-4, object recall/precision, words and distinct share of `captions`."
-    import sacrebleu
-    from recap_nb.miniclip import embed_images, embed_texts, retrieval_recall_at_1
-    from recap_nb.captioner import object_recall, object_precision
-    if len(captions) != len(images) or len(images) != len(scenes):
-        raise ValueError(f"caption_metrics: {len(captions)} captions, {len(images)} images, {len(scenes)} scenes; they must pair up")
-    model, tok, pre = clip
-    ie = embed_images(images, model, pre) if img_emb is None else img_emb
-    te = embed_texts(list(captions), model, tok)
-    return dict(clip_score=float(100 * np.maximum((ie * te).sum(1), 0).mean()),
-                recall_at_1=retrieval_recall_at_1(ie, te)['t2i'],
-                bleu4=float(sacrebleu.corpus_bleu(list(captions), refs, lowercase=True).score),
-                object_recall=float(object_recall(captions, scenes)), object_precision=float(object_precision(captions, scenes)),
-                words=float(np.mean([len(c.split()) for c in captions])), distinct=len(set(captions)) / len(captions))
-
-# %% ../nbs/11_guided_decoding.ipynb #b7697497
-def guidance_sweep(bundle, # a `CaptionerBundle` (ideally fine-tuned with `cond_mask_prob` 0.5)
-                   ds, # held-out rows with 'image' and 'scene' (a mini-world split)
-                   prefix:str, # the conditioning prefix
-                   scales:Sequence[float]=(1.0, 1.5, 2.0, 3.0), # guidance scales γ
-                   style:str='oracle_short', # reference style for BLEU (matches the prefix's style)
-                   clip='mini:clip', # a CLIP name for `load_clip`, or a loaded `(model, tokenizer, preprocess)`
-                   n_refs:int=5, # references per scene
-                   num_beams:int=1, max_new_tokens:int=40, batch_size:int=32, # decoder settings
-                   oracle:bool=True, # add a row scoring the dataset's own `style` captions (the upper bound)
-                   progress:bool=True, # tqdm bars
-                  ):
-    "The paper's Table 1 on `ds`: one row of `caption_metrics` per γ; returns `(table, {γ: captions})`."
-    import pandas as pd
-    from recap_nb.miniclip import load_clip, embed_images
-    if len(ds) == 0: raise ValueError("guidance_sweep: ds is empty; give held-out scenes with 'image' and 'scene'")
-    for s in scales: check_decoding_args(bundle, s, num_beams, max_new_tokens, batch_size=batch_size)
-    clip = load_clip(clip) if isinstance(clip, str) else clip
-    images, scenes = list(ds['image']), list(ds['scene'])
-    refs = reference_captions(scenes, style, n_refs)
-    ie = embed_images(images, clip[0], clip[2])
-    rows, caps = [], {}
-    for g in scales:
-        t0 = time.perf_counter()
-        caps[g] = guided_generate(bundle, images, prefix, g, num_beams, max_new_tokens, batch_size=batch_size, progress=progress)
-        rows.append(dict(guidance=g, **caption_metrics(caps[g], images, scenes, refs, clip, ie), seconds=round(time.perf_counter() - t0, 1)))
-    if oracle and style in ds.column_names:
-        rows.append(dict(guidance=float('nan'), **caption_metrics(list(ds[style]), images, scenes, refs, clip, ie), seconds=0.0))
-    df = pd.DataFrame(rows)
-    df.insert(0, 'decoding', [f'CFG γ={g:g}' if g == g else f'oracle ({style})' for g in df.guidance])
-    return df, caps
-
-def plot_tradeoff(table, # `guidance_sweep`'s table
-                  x:str='bleu4', # reference-based metric
-                  ys:Sequence[str]=('clip_score', 'recall_at_1'), # reference-free metrics, one panel each
-                 ):
-    "One panel per reference-free metric against the reference-based one, points labelled by γ."
-    import matplotlib.pyplot as plt
-    cfg = table[table.guidance.notna()]
-    fig, axs = plt.subplots(1, len(ys), figsize=(4.2 * len(ys), 3.2))
-    for ax, y in zip(np.atleast_1d(axs), ys):
-        ax.plot(cfg[x], cfg[y], 'o-')
-        for _, r in cfg.iterrows(): ax.annotate(f"γ={r.guidance:g}", (r[x], r[y]), textcoords='offset points', xytext=(4, 4), fontsize=8)
-        ax.set_xlabel(x); ax.set_ylabel(y)
-    fig.suptitle('classifier-free guidance: specificity vs. fluency'); fig.tight_layout()
-    return fig
-
-# %% ../nbs/11_guided_decoding.ipynb #0a102364
-def mini_guidance_table(n_eval:int=300, # held-out scenes to caption
-                        scales:Sequence[float]=(1.0, 1.5, 2.0, 3.0), # guidance scales γ
-                        cond_mask_prob:float=0.5, # condition masking of the fine-tuning (the paper: 0.5)
-                        lr:float=1e-3, # fine-tuning lr: the captioner notebook's mini value (the preset's 4e-5 is PaLI's)
-                        style:str='short', # 'short' or 'long': the prefix and the oracle reference style
-                        out_dir:str='runs', # where the fine-tuned captioner goes (<out_dir>/cfg-guidance/captioner)
-                        seed:int=0, # world and fine-tuning seed
-                        overrides:list|None=None, # more `load_config` overrides, e.g. ['captioner.steps=100']
-                        clip=None, # a CLIP name or loaded triple; None: the config's `evaluate.clip_model`
-                        progress:bool=True, # tqdm bars
-                       ):
-    "Fine-tune the mini captioner with condition masking and run `guidance_sweep` on held-out mini-world scenes."
-    from recap_nb.core import load_config
-    from recap_nb.captioner import finetune_captioner, load_captioner
-    from recap_nb.miniworld import make_split
-    if style not in ('short', 'long'): raise ValueError(f"style={style!r} must be 'short' or 'long'")
-    cfg = load_config('mini', overrides=[f'captioner.cond_mask_prob={cond_mask_prob}', f'captioner.lr={lr}', f'seed={seed}', f'out_dir={out_dir}',
-                                         'name=cfg-guidance', 'device=cpu', *(overrides or [])])
-    size = cfg.world.image_size
-    train = make_split(cfg.world.n_captioner, seed, size, annotated=cfg.world.n_captioner, split='captioner')
-    path = finetune_captioner(cfg, train, progress=progress)
-    bundle = load_captioner(str(path), device='cpu')
-    ds = make_split(n_eval, seed, size, split='eval')
-    prefix = cfg.captioner.prefix_short if style == 'short' else cfg.captioner.prefix_long
-    return guidance_sweep(bundle, ds, prefix, scales, style=f'oracle_{style}', clip=clip or cfg.evaluate.clip_model,
-                          max_new_tokens=cfg.recaption.max_new_tokens, batch_size=cfg.recaption.batch_size, progress=progress)

@@ -19,27 +19,19 @@ from .core import (RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'MINI_T2I', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'MEMORY_KNOBS', 'default_clip_tokenizer',
-           'tiny_sd_pipeline', 'text_encoder_from_clip', 'mini_t2i_pipeline', 'CaptionTable', 'prepare_captions',
-           'step_plan', 'pixel_tensor', 'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params',
-           'diffusion_loss', 'save_lora', 'save_pipeline', 'NonFiniteLossError', 'oom_message', 'make_optimizer',
-           'Trainer', 'build_trainer', 'train_step', 'export_model', 'save_checkpoint', 'load_training_state',
-           'latest_checkpoint', 'load_checkpoint', 'validation_images', 'TrainResult', 'check_training_set', 'train',
-           'main']
+__all__ = ['log', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'MEMORY_KNOBS', 'default_clip_tokenizer', 'tiny_sd_pipeline',
+           'text_encoder_from_clip', 'CaptionTable', 'prepare_captions', 'step_plan', 'pixel_tensor',
+           'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params', 'diffusion_loss', 'save_lora',
+           'save_pipeline', 'NonFiniteLossError', 'oom_message', 'make_optimizer', 'Trainer', 'build_trainer',
+           'train_step', 'export_model', 'save_checkpoint', 'load_training_state', 'latest_checkpoint',
+           'load_checkpoint', 'validation_images', 'TrainResult', 'check_training_set', 'train', 'main']
 
 # %% ../nbs/30_finetune.ipynb #11329733
-_TOKENIZERS = {}
-
-def default_clip_tokenizer():
-    "The shipped mini CLIP's tokenizer if present, else a small CLIP BPE built locally (cached per process)."
+def default_clip_tokenizer(name:str='mini:clip', # a CLIP folder, Hub id or shipped mini:<name>
+                          ):
+    "The CLIP tokenizer of `name` (by default the shipped mini CLIP's, a model id like any other)."
     from transformers import CLIPTokenizer
-    shipped = data_dir() / 'mini_clip'
-    if (shipped / 'vocab.json').exists(): return CLIPTokenizer.from_pretrained(shipped)
-    if 'built' not in _TOKENIZERS:
-        import tempfile
-        from recap_nb.miniclip import build_clip_tokenizer, tokenizer_corpus
-        _TOKENIZERS['built'] = build_clip_tokenizer(tokenizer_corpus(n_scenes=300, english=False), tempfile.mkdtemp(), vocab_size=1024)
-    return _TOKENIZERS['built']
+    return CLIPTokenizer.from_pretrained(resolve_model(name))
 
 def _sd_scheduler_config() -> dict:
     "Stable Diffusion v1.x's noise schedule (scaled-linear betas 0.00085..0.012, 1000 steps, epsilon prediction)."
@@ -93,9 +85,6 @@ def tiny_sd_pipeline(out_dir, # folder to save the pipeline to (the path a Hub i
     return out_dir
 
 # %% ../nbs/30_finetune.ipynb #5ee551e0
-MINI_T2I = dict(image_size=64, vae_channels=(16, 32, 64), unet_channels=(32, 64, 128), cross_attention=(False, True, False),
-                layers_per_block=1, attention_head_dim=8)
-
 def text_encoder_from_clip(clip_path, # a folder (or Hub id) holding a `CLIPModel`
                           ):
     "A `CLIPTextModel` holding the text tower of the `CLIPModel` at `clip_path` (weights copied)."
@@ -104,19 +93,6 @@ def text_encoder_from_clip(clip_path, # a folder (or Hub id) holding a `CLIPMode
     te = CLIPTextModel(clip.config.text_config)
     te.load_state_dict(clip.text_model.state_dict(), strict=True)  # transformers 5: CLIPModel.text_model is a CLIPTextModel
     return te.eval()
-
-def mini_t2i_pipeline(out_dir, # folder to save the untrained pipeline to
-                      clip_path=None, # the CLIP whose text tower starts the text encoder; None: data/mini_clip
-                      seed:int=0, # seeds the UNet and VAE weights
-                      **overrides, # changes to `MINI_T2I`
-                     ) -> Path:
-    "Save the proposed (untrained) mini text-to-image pipeline: `MINI_T2I` sizes, text encoder from the mini CLIP."
-    from transformers import CLIPTokenizer
-    clip_path = Path(clip_path) if clip_path is not None else data_dir() / 'mini_clip'
-    if not (clip_path / 'config.json').exists():
-        raise FileNotFoundError(f"mini_t2i_pipeline: no CLIPModel at {clip_path}; train the mini CLIP (nbs/81_pretrain_miniclip.ipynb) or pass clip_path")
-    te = text_encoder_from_clip(clip_path)
-    return tiny_sd_pipeline(out_dir, tokenizer=CLIPTokenizer.from_pretrained(clip_path), text_encoder=te, seed=seed, **{**MINI_T2I, **overrides})
 
 # %% ../nbs/30_finetune.ipynb #763212d5
 @dataclass

@@ -217,7 +217,7 @@ def sample_grid(manifest, # from `read_manifest` (absolute paths)
 # %% ../nbs/31_sample.ipynb #d14b2b8a
 def run_sample(cfg:RunConfig, # the run's config (its `sample` section)
                models:dict, # {model name: spec}, e.g. {'alttext': 'runs/mini/finetune-alt/pipeline', ...}
-               prompts, # prompts (see `as_prompts`), e.g. `miniworld.eval_prompts(...)`
+               prompts, # prompts (see `as_prompts`), e.g. `mini.world.eval_prompts(...)`
                if_exists:str='error', # 'error', 'resume' or 'overwrite'
                progress:bool=True, # tqdm bar
               ) -> 'pd.DataFrame':

@@ -235,8 +235,8 @@ def clip_text_embedder(model, # a transformers `CLIPModel` (or anything with `ge
                        device:str='cpu', # where the model runs
                        max_length:int=77, # CLIP's context length; longer captions are truncated
                       ) -> Callable[[list[str]], np.ndarray]:
-    "An `embed(list[str]) -> np.ndarray [n, d]` from a CLIP model's projected text features (`miniclip.embed_texts`)."
-    from recap_nb.miniclip import embed_texts as clip_embed_texts
+    "An `embed(list[str]) -> np.ndarray [n, d]` from a CLIP model's projected text features (`clipkit.embed_texts`)."
+    from recap_nb.clipkit import embed_texts as clip_embed_texts
     model = model.to(device).eval()
     return lambda texts: clip_embed_texts(list(texts), model, tokenizer, device=device, max_length=max_length)
 

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from .core import resolve_model
-from .miniclip import CLIP_MAX_TOKENS, count_clip_tokens
+from .clipkit import CLIP_MAX_TOKENS, count_clip_tokens
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import torch
 from PIL import Image
 
 from recap_nb.core import load_config
-from recap_nb.captioner import (FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss,
-                                finetune_captioner, prepare_examples, object_recall, object_mentions, family_of,
-                                check_prefixes, null_images, vision_encoder, cached_vision)
-from recap_nb.miniworld import make_split
+from recap_nb.captioner import FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss, finetune_captioner, prepare_examples, family_of, check_prefixes, null_images, vision_encoder, cached_vision
+from recap_nb.mini.world import object_recall, object_mentions, caption_corpus, MINI_VOCAB
+from recap_nb.captioner import PRESET_PREFIXES
+from recap_nb.mini.world import make_split
 
 PREFIXES = {'short': 'a short caption:', 'long': 'a detailed caption:'}
 COLUMNS = {'short': 'human_short', 'long': 'human_long'}
@@ -26,7 +26,7 @@ def tiny(tmp_path_factory):
     "One tiny random-weight model per family, saved with save_pretrained (built lazily, once)."
     made = {}
     def get(family):
-        if family not in made: made[family] = tiny_captioner(family, tmp_path_factory.mktemp(family))
+        if family not in made: made[family] = tiny_captioner(family, tmp_path_factory.mktemp(family), corpus=caption_corpus(60, extra=PRESET_PREFIXES))
         return made[family]
     return get
 
@@ -79,18 +79,19 @@ def test_plan_guidance_every_family(family, tiny, ds):
     bonus makes every caption write its planned objects' words and no other color. (A random model may glue its next token onto
     the noun, "squareare", so the check matches the words' starts.)"""
     import re
-    from recap_nb.decoding import plan_guided_captions, plan_objects, MINI_VOCAB
+    from recap_nb.decoding import plan_guided_captions, plan_objects
+
     mods = '|'.join(MINI_VOCAB['modifiers'])
     def writes(cap, a, n): return re.search(rf"{a}\s*(?:(?:{mods})\s*)?(?:{'|'.join(MINI_VOCAB['nouns'][n])})", cap.lower())
     b = load_captioner(tiny(family))
     ims = [ds[i]['image'] for i in range(3)]
     plans = [{('red', 'circle')}, {('blue', 'square'), ('green', 'triangle')}, {('yellow', 'cross')}]
     for beams in (1, 2):
-        caps = plan_guided_captions(b, ims, PREFIXES['long'], plans, bonus=100.0, max_new_tokens=24, num_beams=beams)
+        caps = plan_guided_captions(b, ims, PREFIXES['long'], plans, bonus=100.0, vocab=MINI_VOCAB, max_new_tokens=24, num_beams=beams)
         for cap, plan in zip(caps, plans):
             assert all(writes(cap, a, n) for a, n in plan), (family, beams, cap, plan)
             assert not any(a in cap.lower() for a in MINI_VOCAB['attributes'] if a not in {pa for pa, _ in plan}), (family, beams, cap)
-    lists, sets = plan_objects(b, ims, max_new_tokens=8)
+    lists, sets = plan_objects(b, ims, vocab=MINI_VOCAB, max_new_tokens=8)
     assert len(lists) == len(sets) == 3
 
 

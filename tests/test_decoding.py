@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from recap_nb.captioner import tiny_captioner, load_captioner, caption_images, caption_corpus
+from recap_nb.captioner import tiny_captioner, load_captioner, caption_images
+from recap_nb.mini.world import caption_corpus
 from recap_nb.core import RecaptionCfg, RunConfig
-from recap_nb.decoding import (guided_generate, guided_ids, guided_log_probs, GuidedStep, greedy_search, beam_search, CachedGuidedStep,
-                               decode, check_decoding_args, supports_image_mask, reference_captions, caption_metrics)
-from recap_nb.miniworld import make_split
+from recap_nb.decoding import guided_generate, guided_ids, guided_log_probs, GuidedStep, greedy_search, beam_search, CachedGuidedStep, decode, check_decoding_args, supports_image_mask
+from recap_nb.mini.guidance import reference_captions, caption_metrics
+from recap_nb.mini.world import make_split
 
 PREFIX = 'a short caption:'
 
@@ -201,7 +202,7 @@ def test_bad_input(bundle, images):
 
 
 def test_metrics_oracle_beats_nonsense(images, tmp_path):
-    from recap_nb.miniclip import tiny_clip, load_clip
+    from recap_nb.mini.clip import tiny_clip, load_clip
     ds = make_split(6, seed=3, image_size=32, split='eval')
     refs = reference_captions(ds['scene'], 'oracle_short', n_refs=3)
     assert len(refs) == 3 and all(len(r) == 6 for r in refs)

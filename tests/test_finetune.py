@@ -7,8 +7,8 @@ import torch
 
 import recap_nb.finetune as ft
 from recap_nb.core import load_config, ConfigError
-from recap_nb.miniclip import build_clip_tokenizer
-from recap_nb.miniworld import make_split
+from recap_nb.mini.clip import build_clip_tokenizer
+from recap_nb.mini.world import make_split
 
 CORPUS = ["a red circle on the left", "two blue squares above a green triangle", "IMG_0042.jpg best price"] * 20
 

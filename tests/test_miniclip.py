@@ -1,4 +1,4 @@
-"Tests of recap_nb.miniclip: local CLIP tokenizer, tiny_clip round trip, shipped model checks, bad input."
+"Tests of recap_nb.mini.clip: local CLIP tokenizer, tiny_clip round trip, shipped model checks, bad input."
 import shutil
 from pathlib import Path
 
@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recap_nb import miniclip
-from recap_nb.miniclip import (BOS, EOS, build_clip_tokenizer, tiny_clip, load_clip, mini_clip_path, embed_texts,
+from recap_nb.mini.clip import (BOS, EOS, build_clip_tokenizer, tiny_clip, load_clip, mini_clip_path, embed_texts,
                                embed_images, count_clip_tokens, clip_score, retrieval_recall_at_1, train_clip)
 
 CORPUS = ["a red circle on the left", "two blue squares above a green triangle", "IMG_0042.jpg best price"] * 20

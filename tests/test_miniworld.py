@@ -1,8 +1,8 @@
-"Bad-input and integration tests for recap_nb.miniworld (the notebook 02_miniworld holds the main tests)."
+"Bad-input and integration tests for recap_nb.mini.world (the notebook 02_miniworld holds the main tests)."
 import json
 import numpy as np
 import pytest
-from recap_nb.miniworld import (COLORS, SHAPES, SIZES, POSITIONS, CAPTION_STYLES, sample_scene, render_scene,
+from recap_nb.mini.world import (COLORS, SHAPES, SIZES, POSITIONS, CAPTION_STYLES, sample_scene, render_scene,
                                 write_caption, make_split, make_world, eval_prompts)
 
 def test_contract_names():

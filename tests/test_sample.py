@@ -7,7 +7,7 @@ from PIL import Image
 
 from recap_nb.core import SampleCfg, ConfigError
 from recap_nb.finetune import tiny_sd_pipeline
-from recap_nb.miniclip import build_clip_tokenizer
+from recap_nb.mini.clip import build_clip_tokenizer
 from recap_nb.sample import generate, read_manifest, as_prompts, load_pipeline
 
 CORPUS = ["a red circle on the left", "two blue squares above a green triangle"] * 20

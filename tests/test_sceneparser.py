@@ -1,9 +1,9 @@
-"Bad-input and integration tests for recap_nb.sceneparser (the notebook 04_sceneparser holds the accuracy tests)."
+"Bad-input and integration tests for recap_nb.mini.sceneparser (the notebook 04_sceneparser holds the accuracy tests)."
 import numpy as np
 import pytest
 from PIL import Image
-from recap_nb.miniworld import sample_scene, render_scene
-from recap_nb.sceneparser import parse_scene, match_scene, degrade, parser_report
+from recap_nb.mini.world import sample_scene, render_scene
+from recap_nb.mini.sceneparser import parse_scene, match_scene, degrade, parser_report
 
 def test_bad_images():
     with pytest.raises(ValueError, match=r'image must be square with a side in \[32, 128\], got 64x48'): parse_scene(Image.new('RGB', (64, 48)))

@@ -6,8 +6,8 @@ from PIL import Image
 
 from recap_nb.widgets import (ImageItems, JsonlLog, AnnotationState, NavBar, CaptionWriter, CaptionWriterView,
                               IncompleteCaptionsError, INSTRUCTIONS, display_png, to_pil, count_html, load_clip_tokenizer)
-from recap_nb.miniclip import build_clip_tokenizer, count_clip_tokens, CLIP_MAX_TOKENS
-from recap_nb.miniworld import make_split
+from recap_nb.mini.clip import build_clip_tokenizer, count_clip_tokens, CLIP_MAX_TOKENS
+from recap_nb.mini.world import make_split
 from recap_nb.core import data_dir
 
 CORPUS = ["a red circle on the left", "two blue squares above a green triangle", "a small shape near a big one"] * 20

@@ -2,8 +2,9 @@
 import json, time, numpy as np, torch
 from pathlib import Path
 from recap_nb.core import load_config, lr_at
-from recap_nb.captioner import finetune_captioner, object_recall, object_precision, caption_loss, cached_vision
-from recap_nb.miniworld import make_split
+from recap_nb.captioner import finetune_captioner, caption_loss, cached_vision
+from recap_nb.mini.world import object_recall, object_precision
+from recap_nb.mini.world import make_split
 
 OUT = Path('runs/experiments/captioner_recall')
 

@@ -6,7 +6,7 @@ sys.path.insert(0, __import__('os').path.dirname(__file__))
 from common import preset_finetune, report
 from recap_nb.captioner import load_captioner, caption_images
 from recap_nb.decoding import guided_generate
-from recap_nb.miniworld import make_split
+from recap_nb.mini.world import make_split
 torch.set_num_threads(1)
 seed, variants = int(sys.argv[1]), sys.argv[2:] or ['greedy']
 b = load_captioner(str(preset_finetune()))

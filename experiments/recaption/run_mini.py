@@ -11,8 +11,8 @@ def main(out):
     from recap_nb.core import load_config
     from recap_nb.captioner import finetune_captioner
     from recap_nb.data import load_stage
-    from recap_nb.miniworld import make_split, eval_prompts
-    from recap_nb.miniclip import load_clip, embed_texts, count_clip_tokens
+    from recap_nb.mini.world import make_split, eval_prompts
+    from recap_nb.mini.clip import load_clip, embed_texts, count_clip_tokens
     from recap_nb.recaption import run_recaption
     from recap_nb.textstats import table3, format_table3
     torch.set_num_threads(2)

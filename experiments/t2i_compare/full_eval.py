@@ -4,9 +4,10 @@ import sys, time, pandas as pd, torch
 from pathlib import Path
 torch.set_num_threads(2)
 from recap_nb.core import load_config
-from recap_nb.miniworld import make_world, eval_prompts
+from recap_nb.mini.world import make_world, eval_prompts
 from recap_nb.sample import generate
-from recap_nb.evaluate import score_samples, alignment_table
+from recap_nb.evaluate import alignment_table
+from recap_nb.mini.alignment import score_samples
 base, out, step = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 pps = int(sys.argv[4]) if len(sys.argv) > 4 else 50; seeds = int(sys.argv[5]) if len(sys.argv) > 5 else 2
 def pipe(name):

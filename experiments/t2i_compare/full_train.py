@@ -4,7 +4,7 @@ import os, sys, time, numpy as np, torch
 torch.set_num_threads(int(os.environ.get('THREADS', 1)))
 from recap_nb.core import load_config
 from recap_nb.finetune import train
-from recap_nb.miniworld import make_world
+from recap_nb.mini.world import make_world
 MIXES = {'alttext': {'alttext': 1.0}, 'oracle': {'oracle_short': 0.5, 'oracle_long': 0.5}}
 name, base, out = sys.argv[1], sys.argv[2], sys.argv[3]
 world = make_world(0, num_proc=1)
