@@ -352,6 +352,7 @@ def model_identity(spec) -> str:
 PLUGINS = {
     'source': {'miniworld': 'recap_nb.mini.world:training_split'},  # `f(cfg) -> datasets.Dataset`: a data.source name
     'vocab': {'mini:objects': 'recap_nb.mini.world:MINI_VOCAB'},      # object words for plan-guided decoding
+    'detector': {'mini:sceneparser': 'recap_nb.mini.alignment:SceneParserDetector'},  # `cls().detect(images)` for evaluation
 }
 
 def register_plugin(kind:str, name:str, target:str):

@@ -5,6 +5,7 @@
 # %% ../nbs/40_evaluate.ipynb #2d6be1f8
 from __future__ import annotations
 import json, logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,9 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment']
+__all__ = ['log', 'RELATIONS', 'BATTERY', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
+           'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table', 'score_detections',
+           'r_precision']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -64,3 +67,131 @@ def plot_alignment(table:pd.DataFrame, # from `alignment_table`
     ax.set_xticks(np.arange(len(metrics)), metrics); ax.set_ylim(0, 1.05); ax.set_ylabel('accuracy'); ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     return ax
+
+# %% ../nbs/40_evaluate.ipynb #4eb82004
+@dataclass
+class Detection:
+    "One detected object: `label`, `box` (x0, y0, x1, y1) as fractions of the image side, `score`, `attributes` (e.g. color)."
+    label:str
+    box:tuple
+    score:float = 1.0
+    attributes:dict = field(default_factory=dict)
+
+    @property
+    def center(self) -> tuple: return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
+
+def load_detector(name:str):
+    "A detector registered in `core.PLUGINS['detector']` (e.g. 'mini:sceneparser'), instantiated."
+    from recap_nb.core import plugin
+    return plugin('detector', name)()
+
+RELATIONS = {'left of': (0, -1), 'right of': (0, 1), 'above': (1, -1), 'below': (1, 1)}  # axis, sign of subject - object
+
+def check_spec(spec:dict, where:str='') -> dict:
+    "A prompt spec `{'objects': [{'label', 'color'?, 'count'?}], 'relation'?: {'subject', 'object', 'relation'}}`, checked."
+    objs = spec.get('objects') if isinstance(spec, dict) else None
+    if not objs or not all(isinstance(o, dict) and o.get('label') for o in objs):
+        raise ValueError(f"prompt spec{where}: needs 'objects', a non-empty list of dicts with a 'label'; got {spec!r}")
+    rel = spec.get('relation')
+    if rel is not None and (rel.get('relation') not in RELATIONS or not {rel.get('subject'), rel.get('object')} <= set(range(len(objs)))):
+        raise ValueError(f"prompt spec{where}: relation {rel!r} must name one of {list(RELATIONS)} between two of its objects")
+    return spec
+
+# %% ../nbs/40_evaluate.ipynb #316529c9
+def _matches(d:Detection, o:dict, threshold:float) -> bool:
+    return d.score >= threshold and d.label == o['label'] and (o.get('color') is None or d.attributes.get('color') == o['color'])
+
+def relation_holds(a:Detection, b:Detection, relation:str, margin:float=0.1) -> bool:
+    "Is `a` `relation` `b` (e.g. 'left of'), by box centers, beyond `margin` × the two boxes' summed size on that axis?"
+    axis, sign = RELATIONS[relation]
+    size = (a.box[axis + 2] - a.box[axis]) + (b.box[axis + 2] - b.box[axis])
+    return sign * (a.center[axis] - b.center[axis]) > margin * size
+
+def image_units(spec:dict, dets:list, threshold:float=0.3, margin:float=0.1) -> list:
+    "`(metric, key, value)` units of one image: ('soa', label, found), ('count', label, detected - asked), ('position', relation, ok)."
+    out, found = [], []
+    for o in spec['objects']:
+        hits = [d for d in dets if _matches(d, o, threshold)]
+        found.append(hits); out.append(('soa', o['label'], float(bool(hits))))
+        if o.get('count') is not None: out.append(('count', o['label'], float(len(hits) - o['count'])))
+    rel = spec.get('relation')
+    if rel:
+        s, b = found[rel['subject']], found[rel['object']]
+        both = bool(s and b)
+        out.append(('position', rel['relation'], float(both and any(relation_holds(x, y, rel['relation'], margin) for x in s for y in b))))
+        out.append(('both_found', rel['relation'], float(both)))
+    return out
+
+# %% ../nbs/40_evaluate.ipynb #e537dec2
+def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
+    "`stat(df)` and its percentile interval when whole prompts are resampled."
+    groups = [g for _, g in df.groupby('prompt_id', sort=False)]
+    rng = np.random.default_rng(seed)
+    if len(groups) < 2: return stat(df), float('nan'), float('nan')
+    boots = [stat(pd.concat([groups[i] for i in rng.integers(len(groups), size=len(groups))])) for _ in range(n_boot)]
+    boots = np.asarray(boots, float)
+    if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
+    return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))
+
+BATTERY = {  # metric -> (unit metric it reads, statistic)
+    'SOA-I': ('soa', lambda g: g.groupby(['prompt_id', 'seed']).value.mean().mean()),
+    'SOA-C': ('soa', lambda g: g.groupby('key').value.mean().mean()),
+    'CA (RMSE)': ('count', lambda g: float(np.sqrt((g.value ** 2).mean()))),
+    'count accuracy': ('count', lambda g: float((g.value == 0).mean())),
+    'PA (geometric)': ('position', lambda g: g.value.mean()),
+    'PA given both found': ('position', lambda g: g[g.both].value.mean() if g.both.any() else float('nan')),
+}
+
+def battery_table(units:pd.DataFrame, # model, prompt_id, seed, metric, key, value (from `score_detections`)
+                  n_boot:int=1000, seed:int=0) -> pd.DataFrame:
+    "Tidy table: model, metric, value, ci_low, ci_high, n (units) for each metric of `BATTERY` the units allow."
+    rows = []
+    pos = units[units.metric == 'position'].merge(units[units.metric == 'both_found'][['model', 'prompt_id', 'seed', 'value']].rename(columns={'value': 'both'}),
+                                                  on=['model', 'prompt_id', 'seed'], how='left')
+    pos['both'] = pos.both.astype(bool)
+    for m in dict.fromkeys(units.model):
+        for name, (unit, stat) in BATTERY.items():
+            g = pos[pos.model == m] if unit == 'position' else units[(units.model == m) & (units.metric == unit)]
+            if len(g): rows.append(dict(model=m, metric=name, **dict(zip(('value', 'ci_low', 'ci_high'), _per_prompt_boot(g, stat, n_boot, seed))), n=len(g)))
+    return pd.DataFrame(rows, columns=['model', 'metric', 'value', 'ci_low', 'ci_high', 'n'])
+
+# %% ../nbs/40_evaluate.ipynb #13708b11
+def score_detections(manifest:pd.DataFrame, # model, prompt_id, seed, path (absolute, or relative to `root`)
+                     specs:dict, # prompt_id -> prompt spec (see `check_spec`)
+                     detector, # an object with `detect(images)`, or a registered name (`load_detector`)
+                     root=None, # folder that relative paths start from
+                     threshold:float=0.3, margin:float=0.1, batch_size:int=64, progress:bool=True,
+                    ) -> pd.DataFrame:
+    "Units (model, prompt_id, seed, metric, key, value) of every manifest image, from the detector's findings."
+    from PIL import Image
+    det = load_detector(detector) if isinstance(detector, str) else detector
+    missing = sorted(set(manifest.prompt_id) - set(specs))
+    if missing: raise KeyError(f"score_detections: {len(missing)} manifest prompt_id(s) have no spec, e.g. {missing[:3]}")
+    for pid in dict.fromkeys(manifest.prompt_id): check_spec(specs[pid], f' of prompt {pid!r}')
+    rows, recs = [], list(manifest.itertuples())
+    for i in tqdm(range(0, len(recs), batch_size), desc='detect', disable=not progress):
+        batch = recs[i:i + batch_size]
+        paths = [Path(r.path) if root is None else Path(root) / r.path for r in batch]
+        gone = [(r, p) for r, p in zip(batch, paths) if not p.exists()]
+        if gone: raise FileNotFoundError(f"score_detections: image of model {gone[0][0].model!r}, prompt {gone[0][0].prompt_id!r}, seed {gone[0][0].seed} not found at {gone[0][1]}")
+        found = det.detect([Image.open(p).convert('RGB') for p in paths])
+        for r, dets in zip(batch, found):
+            rows += [(r.model, r.prompt_id, int(r.seed), m, k, v) for m, k, v in image_units(specs[r.prompt_id], dets, threshold, margin)]
+    return pd.DataFrame(rows, columns=['model', 'prompt_id', 'seed', 'metric', 'key', 'value'])
+
+# %% ../nbs/40_evaluate.ipynb #d3f139f9
+def r_precision(img_emb:np.ndarray, # [n, d] L2-normalized image embeddings
+                txt_emb:np.ndarray, # [n, d] L2-normalized embeddings of each image's own prompt
+                n_distractors:int=99, # other prompts per image (TISE: 99)
+                seed:int=0, # which distractors
+               ) -> np.ndarray:
+    "Per image: 1 if its own prompt is the most similar among itself and `n_distractors` random others, else 0."
+    n = len(img_emb)
+    if n != len(txt_emb): raise ValueError(f"r_precision: {n} images but {len(txt_emb)} prompts; they must pair up")
+    if n <= n_distractors: raise ValueError(f"r_precision: {n} prompts cannot give {n_distractors} distractors each; evaluate at least {n_distractors + 1}")
+    rng, out = np.random.default_rng(seed), np.zeros(n)
+    for i in range(n):
+        others = rng.choice(np.delete(np.arange(n), i), n_distractors, replace=False)
+        s = txt_emb[np.r_[i, others]] @ img_emb[i]
+        out[i] = float(s[0] > s[1:].max())  # a tie is not a hit
+    return out

@@ -15,7 +15,7 @@ from .world import COLORS, make_split, write_caption
 from .sceneparser import parse_scene
 
 # %% auto #0
-__all__ = ['MAX_FIT', 'alttext_object_prompts', 'prompt_units', 'score_samples']
+__all__ = ['MAX_FIT', 'alttext_object_prompts', 'prompt_units', 'score_samples', 'SceneParserDetector', 'prompt_spec']
 
 # %% ../../nbs/41_mini_alignment.ipynb #9668db67
 def _names_only(text:str, color:str, shape:str) -> bool:
@@ -99,3 +99,27 @@ def score_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path (absolut
         for metric, ok in prompt_units(parse_scene(Image.open(path).convert('RGB')), sub, tgt, max_fit):
             rows.append((r.model, r.prompt_id, sub, int(r.seed), metric, bool(ok)))
     return pd.DataFrame(rows, columns=['model', 'prompt_id', 'subset', 'seed', 'metric', 'correct'])
+
+# %% ../../nbs/41_mini_alignment.ipynb #117a9059
+class SceneParserDetector:
+    "The mini world's scene parser behind the generic detector interface (`evaluate.Detection` per object)."
+    def detect(self, images) -> list:
+        from recap_nb.evaluate import Detection
+        out = []
+        for im in images:
+            p = parse_scene(im); S = p['image_size']
+            out.append([Detection(g['shape'], ((o['x'] - o['r']) / S, (o['y'] - o['r']) / S, (o['x'] + o['r']) / S, (o['y'] + o['r']) / S),
+                                  1.0 - min(o['fit'] / MAX_FIT, 1.0) * 0.5 if o['fit'] <= MAX_FIT else 0.0, dict(color=g['color'], size=o['size']))
+                        for g in p['groups'] for o in g['objects']])
+        return out
+
+def prompt_spec(subset:str, target) -> dict:
+    "The generic prompt spec of a mini-world eval prompt (`eval_prompts`' subset and target)."
+    t = json.loads(target) if isinstance(target, str) else target
+    if subset == 'general': return dict(objects=[dict(label=g['shape'], color=g['color'], count=g.get('count')) for g in t['groups']])
+    if subset == 'counting': return dict(objects=[dict(label=t['shape'], color=t['color'], count=t['count'])])
+    if subset == 'positional':
+        return dict(objects=[dict(label=t[k]['shape'], color=t[k]['color']) for k in ('subject', 'object')],
+                    relation=dict(subject=0, object=1, relation=t['relation']))
+    if subset == 'alttext': return dict(objects=[dict(label=g['shape'], color=g['color']) for g in t['groups']])
+    raise ValueError(f"prompt_spec: unknown subset {subset!r}; mini-world prompts are general, counting, positional or alttext")
