@@ -29,6 +29,11 @@ def _parser():
     c.add_argument('--set', dest='overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE')
     sub.add_parser('presets', help='list the shipped presets')
     sub.add_parser('recaption', help='relabel a text-to-image set with a fine-tuned captioner (see recap-nb recaption --help)', add_help=False)
+    e = sub.add_parser('evaluate', help="score a sample folder with the paper's battery (SOA, CA, PA, RP, CLIP score) into <out>/evaluate")
+    e.add_argument('--preset', default='mini', choices=list_presets())
+    e.add_argument('--samples', required=True, help='a sample folder (manifest.parquet + images) written by the sampling stage')
+    e.add_argument('--out', required=True, help='run folder: the stage writes <out>/evaluate (results.parquet/.csv, units.parquet)')
+    e.add_argument('--set', dest='overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE', help='override a config field (repeatable)')
     return p
 
 def quiet_libraries():
@@ -50,10 +55,18 @@ def main(argv=None) -> int:
     try:
         if args.cmd == 'presets': print('\n'.join(list_presets()))
         elif args.cmd == 'config': print(yaml.safe_dump(config_to_dict(load_config(args.preset, overrides=args.overrides)), sort_keys=False), end='')
+        elif args.cmd == 'evaluate':
+            from pathlib import Path
+            from recap_nb.evaluate import run_evaluate
+            out = Path(args.out)
+            cfg = load_config(args.preset, overrides=[f'out_dir={out.parent.as_posix()}', f'name={out.name}', *args.overrides])
+            print(f"results: {run_evaluate(cfg, args.samples) / 'results.csv'}")
         elif args.cmd == 'demo':
             from recap_nb.mini.report import run_demo
             path = run_demo(args.out, args.preset, args.overrides)
             print(f"report: {path}")
     except ConfigError as e:
         print(f"recap-nb: config error: {e}", file=sys.stderr); return 2
+    except (FileNotFoundError, FileExistsError) as e:  # a missing input or a folder that would be overwritten: say which
+        print(f"recap-nb: {e}", file=sys.stderr); return 2
     return 0

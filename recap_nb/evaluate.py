@@ -15,9 +15,9 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RELATIONS', 'BATTERY', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
+__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
            'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table', 'score_detections',
-           'r_precision']
+           'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -195,3 +195,101 @@ def r_precision(img_emb:np.ndarray, # [n, d] L2-normalized image embeddings
         s = txt_emb[np.r_[i, others]] @ img_emb[i]
         out[i] = float(s[0] > s[1:].max())  # a tie is not a hit
     return out
+
+# %% ../nbs/40_evaluate.ipynb #20e14b5e
+SWAPS = {'left': 'right', 'right': 'left', 'above': 'below', 'below': 'above', 'top': 'bottom', 'bottom': 'top'}
+
+def swap_position(prompt:str) -> str:
+    "The prompt with each position word swapped (left <-> right, above <-> below, top <-> bottom); unchanged if it has none."
+    import re
+    return re.sub(r'\b(' + '|'.join(SWAPS) + r')\b', lambda m: SWAPS[m.group(1).lower()], prompt, flags=re.I)
+
+def clip_units(images:list, prompts:list, clip) -> dict:
+    "Per image: CLIP score with its prompt, whether CLIP cut the prompt (> 77 tokens), and for positional prompts whether CLIP prefers it to its swap."
+    from recap_nb.clipkit import embed_images, embed_texts, count_clip_tokens, CLIP_MAX_TOKENS
+    model, tok, pre = clip
+    ie, te = embed_images(images, model, pre), embed_texts(list(prompts), model, tok)
+    swapped = [swap_position(p) for p in prompts]
+    has = [s != p for s, p in zip(swapped, prompts)]
+    se = embed_texts([s for s, h in zip(swapped, has) if h], model, tok) if any(has) else np.zeros((0, te.shape[1]))
+    pa, k = [], 0
+    for i, h in enumerate(has):
+        if h: pa.append(float((ie[i] * te[i]).sum() > (ie[i] * se[k]).sum())); k += 1
+        else: pa.append(float('nan'))
+    return dict(clip_score=100 * np.maximum((ie * te).sum(1), 0), truncated=np.array(count_clip_tokens(list(prompts), tok)) > CLIP_MAX_TOKENS,
+                pa_clip=np.array(pa), img_emb=ie, txt_emb=te)
+
+# %% ../nbs/40_evaluate.ipynb #462e5d18
+def fid(real_feats:np.ndarray, # [n, d] features of the reference images
+        gen_feats:np.ndarray, # [m, d] features of the generated images
+       ) -> dict:
+    "FID between two feature sets: value, both counts, and a note when the estimate is unreliable."
+    from recap_nb.textstats import frechet_distance
+    a, b = np.asarray(real_feats, np.float64), np.asarray(gen_feats, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"fid: features must be [n, d] with the same d; got {a.shape} (reference) and {b.shape} (generated)")
+    if min(len(a), len(b)) < 2: raise ValueError(f"fid: {len(a)} reference and {len(b)} generated images; FID needs at least 2 of each")
+    note = ''
+    if min(len(a), len(b)) <= a.shape[1]:
+        note = f"only {min(len(a), len(b))} images for {a.shape[1]}-dim features: the covariance is rank-deficient and FID is biased upwards; use many more"
+        log.warning("fid: %s", note)
+    if len(a) != len(b): note = (note + '; ' if note else '') + f"sets differ in size ({len(a)} reference, {len(b)} generated)"
+    value = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    return dict(value=float(value), n_real=len(a), n_gen=len(b), note=note)
+
+# %% ../nbs/40_evaluate.ipynb #b7e80ec7
+BATTERY.update({'CLIP score': ('clip_score', lambda g: g.value.mean()), 'PA (CLIP)': ('pa_clip', lambda g: g.value.mean()),
+                'RP': ('rp', lambda g: g.value.mean())})
+
+def _specs(prompts:pd.DataFrame) -> dict:
+    missing = [c for c in ('prompt_id', 'prompt', 'spec') if c not in prompts.columns]
+    if missing: raise KeyError(f"prompt set lacks column(s) {missing}; available: {list(prompts.columns)}")
+    return {r.prompt_id: check_spec(json.loads(r.spec) if isinstance(r.spec, str) else r.spec, f' of prompt {r.prompt_id!r}') for r in prompts.itertuples()}
+
+def clip_unit_rows(manifest:pd.DataFrame, prompts:pd.DataFrame, clip, root=None) -> pd.DataFrame:
+    "Units (model, prompt_id, seed, metric, key, value) of CLIP score, PA by CLIP and RP (per model and seed index)."
+    from PIL import Image
+    text = prompts.set_index('prompt_id').prompt
+    rows = []
+    for (m, s), g in manifest.groupby(['model', 'seed'], sort=False):
+        ims = [Image.open(Path(p) if root is None else Path(root) / p).convert('RGB') for p in g.path]
+        u = clip_units(ims, [text[p] for p in g.prompt_id], clip)
+        rp = r_precision(u['img_emb'], u['txt_emb']) if len(g) > 99 else np.full(len(g), np.nan)
+        for pid, cs, pa, r in zip(g.prompt_id, u['clip_score'], u['pa_clip'], rp):
+            rows += [(m, pid, int(s), 'clip_score', '', float(cs))] + ([(m, pid, int(s), 'pa_clip', '', pa)] if pa == pa else []) + ([(m, pid, int(s), 'rp', '', r)] if r == r else [])
+        n_cut = int(u['truncated'].sum())
+        if n_cut: log.warning("model %s, seed %s: %d of %d prompts are over 77 CLIP tokens and were cut for CLIP score/RP", m, s, n_cut, len(g))
+    return pd.DataFrame(rows, columns=['model', 'prompt_id', 'seed', 'metric', 'key', 'value'])
+
+# %% ../nbs/40_evaluate.ipynb #5b6afddc
+def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
+                     prompts:pd.DataFrame, # prompt_id, prompt, spec
+                     detector='mini:sceneparser', # a registered name or an object with `detect`
+                     clip='mini:clip', # a CLIP name for `clipkit.load_clip`, a loaded triple, or None (no CLIP metrics)
+                     root=None, n_boot:int=1000, threshold:float=0.3, progress:bool=True,
+                    ) -> tuple:
+    "The battery on a sample manifest: `(table, units)` (tidy table with 95% intervals over prompts)."
+    from recap_nb.clipkit import load_clip
+    if not len(manifest): raise ValueError("evaluate_samples: the sample manifest is empty")
+    specs = _specs(prompts)
+    units = score_detections(manifest, specs, detector, root, threshold, progress=progress)
+    if clip is not None:
+        units = pd.concat([units, clip_unit_rows(manifest, prompts, load_clip(clip) if isinstance(clip, str) else clip, root)], ignore_index=True)
+    return battery_table(units, n_boot), units
+
+# %% ../nbs/40_evaluate.ipynb #5eeb206f
+def run_evaluate(cfg, # the run's config (its `evaluate` section)
+                 samples, # a sample folder (manifest.parquet + images)
+                 if_exists:str='overwrite', progress:bool=True) -> Path:
+    "The evaluation stage: `<out_dir>/<name>/evaluate/` with results.parquet/.csv (tidy, with intervals) and units.parquet."
+    from recap_nb.core import stage_run, plugin
+    ec, samples = cfg.evaluate, Path(samples)
+    if not (samples / 'manifest.parquet').exists(): raise FileNotFoundError(f"{samples}: no manifest.parquet; give a sample folder written by the sampling stage")
+    manifest = pd.read_parquet(samples / 'manifest.parquet')
+    prompts = plugin('prompts', ec.prompts)(cfg)
+    with stage_run(cfg, 'evaluate', if_exists) as run:
+        table, units = evaluate_samples(manifest, prompts, ec.detector, ec.clip_model, samples, ec.n_boot, ec.threshold, progress)
+        table.to_parquet(run.folder / 'results.parquet', index=False); table.to_csv(run.folder / 'results.csv', index=False)
+        units.to_parquet(run.folder / 'units.parquet', index=False)
+        run.record(samples=str(samples), models=list(dict.fromkeys(manifest.model)), n_images=len(manifest), metrics=sorted(set(table.metric)))
+    return run.folder

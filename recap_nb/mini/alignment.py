@@ -15,7 +15,8 @@ from .world import COLORS, make_split, write_caption
 from .sceneparser import parse_scene
 
 # %% auto #0
-__all__ = ['MAX_FIT', 'alttext_object_prompts', 'prompt_units', 'score_samples', 'SceneParserDetector', 'prompt_spec']
+__all__ = ['MAX_FIT', 'alttext_object_prompts', 'prompt_units', 'score_samples', 'SceneParserDetector', 'prompt_spec',
+           'eval_prompt_set']
 
 # %% ../../nbs/41_mini_alignment.ipynb #9668db67
 def _names_only(text:str, color:str, shape:str) -> bool:
@@ -123,3 +124,12 @@ def prompt_spec(subset:str, target) -> dict:
                     relation=dict(subject=0, object=1, relation=t['relation']))
     if subset == 'alttext': return dict(objects=[dict(label=g['shape'], color=g['color']) for g in t['groups']])
     raise ValueError(f"prompt_spec: unknown subset {subset!r}; mini-world prompts are general, counting, positional or alttext")
+
+# %% ../../nbs/41_mini_alignment.ipynb #041f24ca
+def eval_prompt_set(cfg) -> pd.DataFrame:
+    "The mini world's eval prompts of a run config as a prompt set (prompt_id, prompt, subset, spec): the `mini:eval` plug-in."
+    from recap_nb.mini.world import eval_prompts
+    ev = make_split(cfg.world.n_eval, cfg.seed, cfg.world.image_size, split='eval')
+    ep = eval_prompts(ev, seed=cfg.seed).to_pandas()
+    ep['spec'] = [json.dumps(prompt_spec(s, t)) for s, t in zip(ep.subset, ep.target)]
+    return ep[['prompt_id', 'prompt', 'subset', 'spec']]
