@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
            'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table', 'score_detections',
-           'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate']
+           'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate',
+           'read_geneval_metadata', 'geneval_results']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -293,3 +294,30 @@ def run_evaluate(cfg, # the run's config (its `evaluate` section)
         units.to_parquet(run.folder / 'units.parquet', index=False)
         run.record(samples=str(samples), models=list(dict.fromkeys(manifest.model)), n_images=len(manifest), metrics=sorted(set(table.metric)))
     return run.folder
+
+# %% ../nbs/40_evaluate.ipynb #07822757
+def read_geneval_metadata(path) -> pd.DataFrame:
+    "GenEval's `evaluation_metadata.jsonl` as a prompt set (prompt_id, prompt, subset = GenEval tag, spec)."
+    rows = []
+    for n, line in enumerate(Path(path).read_text().splitlines()):
+        if not line.strip(): continue
+        try: m = json.loads(line)
+        except ValueError as e: raise ValueError(f"{path}:{n + 1}: not JSON ({e})") from None
+        if not m.get('include') or 'prompt' not in m: raise ValueError(f"{path}:{n + 1}: a GenEval line needs 'prompt' and 'include'")
+        objs, rel = [], None
+        for i, o in enumerate(m['include']):
+            objs.append(dict(label=o['class'], color=o.get('color'), count=o.get('count') if m.get('tag') == 'counting' else None))
+            if o.get('position'): rel = dict(subject=i, object=int(o['position'][1]), relation=o['position'][0])
+        rows.append(dict(prompt_id=f'geneval-{n:05d}', prompt=m['prompt'], subset=m.get('tag', ''), spec=json.dumps(check_spec(dict(objects=objs, relation=rel), f' on {path}:{n + 1}'))))
+    return pd.DataFrame(rows)
+
+def geneval_results(units:pd.DataFrame, manifest:pd.DataFrame, prompts:pd.DataFrame, path) -> Path:
+    "Write GenEval's results.jsonl: per image its filename, tag, prompt and whether every one of its units is right."
+    ok = units[units.metric.isin(['soa', 'count', 'position'])].assign(right=lambda d: np.where(d.metric == 'count', d.value == 0, d.value == 1))
+    right = ok.groupby(['model', 'prompt_id', 'seed']).right.all()
+    info = prompts.set_index('prompt_id')
+    with open(path, 'w') as f:
+        for r in manifest.itertuples():
+            f.write(json.dumps(dict(filename=str(r.path), model=r.model, tag=info.subset.get(r.prompt_id, ''), prompt=info.prompt[r.prompt_id],
+                                    correct=bool(right.get((r.model, r.prompt_id, int(r.seed)), False)))) + '\n')
+    return Path(path)
