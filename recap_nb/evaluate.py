@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
            'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table', 'score_detections',
            'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate',
-           'read_geneval_metadata', 'geneval_results']
+           'read_geneval_metadata', 'geneval_results', 'paired_difference']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -321,3 +321,21 @@ def geneval_results(units:pd.DataFrame, manifest:pd.DataFrame, prompts:pd.DataFr
             f.write(json.dumps(dict(filename=str(r.path), model=r.model, tag=info.subset.get(r.prompt_id, ''), prompt=info.prompt[r.prompt_id],
                                     correct=bool(right.get((r.model, r.prompt_id, int(r.seed)), False)))) + '\n')
     return Path(path)
+
+# %% ../nbs/40_evaluate.ipynb #27ca5295
+def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_samples`
+                      a:str, b:str, # the two models: the difference is a - b
+                      metric:str='soa', # the unit metric ('soa', 'count' (as |error|), 'position', 'clip_score', ...)
+                      n_boot:int=2000, seed:int=0) -> dict:
+    "Mean per-prompt difference a - b of `metric` on the prompts and seeds both models have, with a 95% bootstrap interval over prompts."
+    u = units[units.metric == metric].assign(value=lambda d: d.value.abs() if metric == 'count' else d.value)
+    per = u.groupby(['model', 'prompt_id', 'seed']).value.mean().unstack('model')
+    for m in (a, b):
+        if m not in per.columns: raise KeyError(f"paired_difference: no {metric!r} units of model {m!r}; models: {list(per.columns)}")
+    both = per[[a, b]].dropna()
+    if both.empty: raise ValueError(f"paired_difference: models {a!r} and {b!r} share no (prompt, seed) with {metric!r} units")
+    d = (both[a] - both[b]).groupby(level='prompt_id').mean()
+    pick = np.random.default_rng(seed).integers(len(d), size=(n_boot, len(d)))
+    boots = d.values[pick].mean(1)
+    return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=float(np.quantile(boots, 0.025)), ci_high=float(np.quantile(boots, 0.975)),
+                n_prompts=len(d), n_pairs=len(both))
