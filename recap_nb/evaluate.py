@@ -15,10 +15,11 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment', 'Detection',
-           'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table', 'score_detections',
-           'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate',
-           'read_geneval_metadata', 'geneval_results', 'paired_difference']
+__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment',
+           'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table',
+           'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows',
+           'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results', 'paired_difference',
+           'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -82,8 +83,11 @@ class Detection:
     def center(self) -> tuple: return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
 
 def load_detector(name:str):
-    "A detector registered in `core.PLUGINS['detector']` (e.g. 'mini:sceneparser'), instantiated."
-    from recap_nb.core import plugin
+    "A detector by name: one registered in `core.PLUGINS['detector']` (e.g. 'mini:sceneparser'), or `owlv2:<Hub id or folder>`."
+    from recap_nb.core import plugin, PLUGINS
+    if name.startswith('owlv2:'): return OwlDetector(name[len('owlv2:'):])
+    if name not in PLUGINS.get('detector', {}):
+        raise KeyError(f"no detector named {name!r}; registered: {', '.join(PLUGINS.get('detector', {}))}, or owlv2:<Hub id or folder>")
     return plugin('detector', name)()
 
 RELATIONS = {'left of': (0, -1), 'right of': (0, 1), 'above': (1, -1), 'below': (1, 1)}  # axis, sign of subject - object
@@ -175,7 +179,7 @@ def score_detections(manifest:pd.DataFrame, # model, prompt_id, seed, path (abso
         paths = [Path(r.path) if root is None else Path(root) / r.path for r in batch]
         gone = [(r, p) for r, p in zip(batch, paths) if not p.exists()]
         if gone: raise FileNotFoundError(f"score_detections: image of model {gone[0][0].model!r}, prompt {gone[0][0].prompt_id!r}, seed {gone[0][0].seed} not found at {gone[0][1]}")
-        found = det.detect([Image.open(p).convert('RGB') for p in paths])
+        found = det.detect([Image.open(p).convert('RGB') for p in paths], [[o['label'] for o in specs[r.prompt_id]['objects']] for r in batch])
         for r, dets in zip(batch, found):
             rows += [(r.model, r.prompt_id, int(r.seed), m, k, v) for m, k, v in image_units(specs[r.prompt_id], dets, threshold, margin)]
     return pd.DataFrame(rows, columns=['model', 'prompt_id', 'seed', 'metric', 'key', 'value'])
@@ -339,3 +343,44 @@ def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_
     boots = d.values[pick].mean(1)
     return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=float(np.quantile(boots, 0.025)), ci_high=float(np.quantile(boots, 0.975)),
                 n_prompts=len(d), n_pairs=len(both))
+
+# %% ../nbs/40_evaluate.ipynb #631e070c
+COLOR_NAMES = ('red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'white')  # GenEval's
+
+def _crop(im, box) -> 'Image.Image':
+    "`im` cut to `box` (pixels), clamped to the image and at least 1 px on each side."
+    W, H = im.size
+    x0, y0 = min(max(int(box[0]), 0), W - 1), min(max(int(box[1]), 0), H - 1)
+    return im.crop((x0, y0, max(min(int(round(box[2])), W), x0 + 1), max(min(int(round(box[3])), H), y0 + 1)))
+
+class OwlDetector:
+    "OWLv2 behind the detector interface: boxes for the queried labels, colors by CLIP zero-shot on each box."
+    def __init__(self, model:str, clip=None, colors=COLOR_NAMES, threshold:float=0.1, device='cpu'):
+        import torch
+        from transformers import Owlv2ForObjectDetection, Owlv2Processor
+        from recap_nb.core import resolve_model
+        self.model = Owlv2ForObjectDetection.from_pretrained(resolve_model(model)).to(device).eval()
+        self.proc, self.clip, self.colors, self.threshold, self.device = Owlv2Processor.from_pretrained(resolve_model(model)), clip, list(colors), threshold, device
+
+    def _color(self, crops) -> list:
+        if self.clip is None or not crops: return [None] * len(crops)
+        from recap_nb.clipkit import embed_images, embed_texts
+        m, tok, pre = self.clip
+        sims = embed_images(crops, m, pre) @ embed_texts([f'a photo of a {c} object' for c in self.colors], m, tok).T
+        return [self.colors[i] for i in sims.argmax(1)]
+
+    def detect(self, images, queries=None) -> list:
+        import torch
+        queries = queries or [[] for _ in images]
+        out = []
+        for im, q in zip(images, queries):
+            if not q: out.append([]); continue
+            inp = self.proc(text=[list(q)], images=[im], return_tensors='pt', padding=True).to(self.device)
+            with torch.no_grad(): raw = self.model(**inp)
+            r = self.proc.post_process_grounded_object_detection(raw, threshold=self.threshold, target_sizes=[im.size[::-1]], text_labels=[list(q)])[0]
+            W, H = im.size
+            boxes = [tuple(float(v) for v in b) for b in r['boxes'].tolist()]
+            colors = self._color([_crop(im, b) for b in boxes])
+            out.append([Detection(lab, (b[0] / W, b[1] / H, b[2] / W, b[3] / H), float(s), dict(color=c))
+                        for lab, b, s, c in zip(r['text_labels'], boxes, r['scores'].tolist(), colors)])
+        return out

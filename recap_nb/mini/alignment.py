@@ -104,7 +104,7 @@ def score_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path (absolut
 # %% ../../nbs/41_mini_alignment.ipynb #117a9059
 class SceneParserDetector:
     "The mini world's scene parser behind the generic detector interface (`evaluate.Detection` per object)."
-    def detect(self, images) -> list:
+    def detect(self, images, queries=None) -> list:  # the parser finds every object: queries are not needed
         from recap_nb.evaluate import Detection
         out = []
         for im in images:
