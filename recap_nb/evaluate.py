@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment',
            'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table',
-           'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'clip_unit_rows',
-           'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results', 'paired_difference',
-           'OwlDetector']
+           'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn', 'object_crops',
+           'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results',
+           'paired_difference', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -242,6 +242,58 @@ def fid(real_feats:np.ndarray, # [n, d] features of the reference images
     value = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
     return dict(value=float(value), n_real=len(a), n_gen=len(b), note=note)
 
+# %% ../nbs/40_evaluate.ipynb #e55e9cdf
+def feature_fn(spec):
+    "`images -> [n, d]` features: `clip:<CLIP name>` (its image embedding) or a callable, as is."
+    if callable(spec): return spec
+    if isinstance(spec, str) and spec.startswith('clip:'):
+        from recap_nb.clipkit import load_clip, embed_images
+        m, _, pre = load_clip(spec[len('clip:'):])
+        return lambda ims: embed_images(ims, m, pre)
+    raise ValueError(f"feature model {spec!r}: use clip:<CLIP name> (e.g. clip:mini:clip) or pass a callable images -> features")
+
+def _crop(im, box) -> 'Image.Image':
+    "`im` cut to `box` (pixels), clamped to the image and at least 1 px on each side."
+    W, H = im.size
+    x0, y0 = min(max(int(box[0]), 0), W - 1), min(max(int(box[1]), 0), H - 1)
+    return im.crop((x0, y0, max(min(int(round(box[2])), W), x0 + 1), max(min(int(round(box[3])), H), y0 + 1)))
+
+def object_crops(images:list, detections:list, size:int=64) -> list:
+    "Crops of every detected object (resized to `size` px), with the index of their image."
+    return [(i, _crop(im, (d.box[0] * im.size[0], d.box[1] * im.size[1], d.box[2] * im.size[0], d.box[3] * im.size[1])).resize((size, size)))
+            for i, (im, ds) in enumerate(zip(images, detections)) for d in ds]
+
+def _boot_fid(ref, gen, groups, n_boot:int, seed:int=0) -> tuple:
+    "FID of `gen` against `ref`, and its interval when the generated rows are resampled by prompt (`groups`)."
+    v = fid(ref, gen)['value']
+    ids = {g: np.flatnonzero(groups == g) for g in np.unique(groups)}
+    keys, rng, boots = list(ids), np.random.default_rng(seed), []
+    for _ in range(n_boot if len(keys) > 1 else 0):
+        rows = np.concatenate([ids[keys[k]] for k in rng.integers(len(keys), size=len(keys))])
+        if len(rows) > 1: boots.append(fid(ref, gen[rows])['value'])
+    return v, *(np.quantile(boots, [0.025, 0.975]).tolist() if boots else (float('nan'), float('nan')))
+
+# %% ../nbs/40_evaluate.ipynb #635bbb72
+def fid_rows(manifest:pd.DataFrame, reference:list, features, detector=None, root=None, n_boot:int=200, seed:int=0) -> list:
+    "FID (and O-FID with a detector) of each model's images against `reference` images, as tidy-table rows."
+    from PIL import Image
+    feat = feature_fn(features)
+    ref_f = feat(reference)
+    det = (load_detector(detector) if isinstance(detector, str) else detector) if detector is not None else None
+    ref_crops = object_crops(reference, det.detect(reference)) if det is not None else []
+    rows = []
+    for m, g in manifest.groupby('model', sort=False):
+        ims = [Image.open(Path(p) if root is None else Path(root) / p).convert('RGB') for p in g.path]
+        v, lo, hi = _boot_fid(ref_f, feat(ims), g.prompt_id.values, n_boot, seed)
+        rows.append(dict(model=m, metric='FID', value=v, ci_low=lo, ci_high=hi, n=len(ims)))
+        if det is not None:
+            crops = object_crops(ims, det.detect(ims))
+            if len(crops) > 1 and len(ref_crops) > 1:
+                v, lo, hi = _boot_fid(feat([c for _, c in ref_crops]), feat([c for _, c in crops]), g.prompt_id.values[[i for i, _ in crops]], n_boot, seed)
+                rows.append(dict(model=m, metric='O-FID', value=v, ci_low=lo, ci_high=hi, n=len(crops)))
+            else: log.warning("O-FID of model %s: %d generated and %d reference object crops; at least 2 of each are needed", m, len(crops), len(ref_crops))
+    return rows
+
 # %% ../nbs/40_evaluate.ipynb #b7e80ec7
 BATTERY.update({'CLIP score': ('clip_score', lambda g: g.value.mean()), 'PA (CLIP)': ('pa_clip', lambda g: g.value.mean()),
                 'RP': ('rp', lambda g: g.value.mean())})
@@ -272,6 +324,8 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
                      detector='mini:sceneparser', # a registered name or an object with `detect`
                      clip='mini:clip', # a CLIP name for `clipkit.load_clip`, a loaded triple, or None (no CLIP metrics)
                      root=None, n_boot:int=1000, threshold:float=0.3, progress:bool=True,
+                     reference:list|None=None, # reference images for FID and O-FID (None: no FID)
+                     features='clip:mini:clip', # FID features (see `feature_fn`)
                     ) -> tuple:
     "The battery on a sample manifest: `(table, units)` (tidy table with 95% intervals over prompts)."
     from recap_nb.clipkit import load_clip
@@ -280,20 +334,23 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
     units = score_detections(manifest, specs, detector, root, threshold, progress=progress)
     if clip is not None:
         units = pd.concat([units, clip_unit_rows(manifest, prompts, load_clip(clip) if isinstance(clip, str) else clip, root)], ignore_index=True)
-    return battery_table(units, n_boot), units
+    table = battery_table(units, n_boot)
+    if reference is not None: table = pd.concat([table, pd.DataFrame(fid_rows(manifest, reference, features, detector, root, min(n_boot, 200)))], ignore_index=True)
+    return table, units
 
 # %% ../nbs/40_evaluate.ipynb #5eeb206f
 def run_evaluate(cfg, # the run's config (its `evaluate` section)
                  samples, # a sample folder (manifest.parquet + images)
                  if_exists:str='overwrite', progress:bool=True) -> Path:
     "The evaluation stage: `<out_dir>/<name>/evaluate/` with results.parquet/.csv (tidy, with intervals) and units.parquet."
-    from recap_nb.core import stage_run, plugin
+    from recap_nb.core import stage_run, plugin, PLUGINS
     ec, samples = cfg.evaluate, Path(samples)
     if not (samples / 'manifest.parquet').exists(): raise FileNotFoundError(f"{samples}: no manifest.parquet; give a sample folder written by the sampling stage")
     manifest = pd.read_parquet(samples / 'manifest.parquet')
     prompts = plugin('prompts', ec.prompts)(cfg)
+    reference = plugin('reference', ec.prompts)(cfg) if ec.prompts in PLUGINS.get('reference', {}) else None
     with stage_run(cfg, 'evaluate', if_exists) as run:
-        table, units = evaluate_samples(manifest, prompts, ec.detector, ec.clip_model, samples, ec.n_boot, ec.threshold, progress)
+        table, units = evaluate_samples(manifest, prompts, ec.detector, ec.clip_model, samples, ec.n_boot, ec.threshold, progress, reference, ec.feature_model)
         table.to_parquet(run.folder / 'results.parquet', index=False); table.to_csv(run.folder / 'results.csv', index=False)
         units.to_parquet(run.folder / 'units.parquet', index=False)
         run.record(samples=str(samples), models=list(dict.fromkeys(manifest.model)), n_images=len(manifest), metrics=sorted(set(table.metric)))
@@ -346,12 +403,6 @@ def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_
 
 # %% ../nbs/40_evaluate.ipynb #631e070c
 COLOR_NAMES = ('red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'white')  # GenEval's
-
-def _crop(im, box) -> 'Image.Image':
-    "`im` cut to `box` (pixels), clamped to the image and at least 1 px on each side."
-    W, H = im.size
-    x0, y0 = min(max(int(box[0]), 0), W - 1), min(max(int(box[1]), 0), H - 1)
-    return im.crop((x0, y0, max(min(int(round(box[2])), W), x0 + 1), max(min(int(round(box[3])), H), y0 + 1)))
 
 class OwlDetector:
     "OWLv2 behind the detector interface: boxes for the queried labels, colors by CLIP zero-shot on each box."

@@ -23,6 +23,7 @@ def test_recap_nb_evaluate(tmp_path, capsys):
     w = res.pivot(index='metric', columns='model', values='value')
     assert w.loc['SOA-I', 'truth'] == 1.0 and w.loc['CA (RMSE)', 'truth'] == 0.0 and w.loc['PA (geometric)', 'truth'] == 1.0
     assert w.loc['SOA-I', 'shuffled'] < 0.5 and w.loc['CLIP score', 'truth'] > w.loc['CLIP score', 'shuffled']
+    assert {'FID', 'O-FID'} <= set(res.metric)
     assert {'model', 'metric', 'value', 'ci_low', 'ci_high', 'n'} <= set(res.columns)
     assert json.loads((tmp_path / 'run' / 'evaluate' / 'manifest.json').read_text())['status'] == 'done'
 

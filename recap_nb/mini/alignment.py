@@ -16,7 +16,7 @@ from .sceneparser import parse_scene
 
 # %% auto #0
 __all__ = ['MAX_FIT', 'alttext_object_prompts', 'prompt_units', 'score_samples', 'SceneParserDetector', 'prompt_spec',
-           'eval_prompt_set']
+           'eval_prompt_set', 'eval_reference_images']
 
 # %% ../../nbs/41_mini_alignment.ipynb #9668db67
 def _names_only(text:str, color:str, shape:str) -> bool:
@@ -133,3 +133,7 @@ def eval_prompt_set(cfg) -> pd.DataFrame:
     ep = eval_prompts(ev, seed=cfg.seed).to_pandas()
     ep['spec'] = [json.dumps(prompt_spec(s, t)) for s, t in zip(ep.subset, ep.target)]
     return ep[['prompt_id', 'prompt', 'subset', 'spec']]
+
+def eval_reference_images(cfg) -> list:
+    "The renders of the run's eval scenes: the reference set of FID for the `mini:eval` prompts."
+    return list(make_split(cfg.world.n_eval, cfg.seed, cfg.world.image_size, split='eval')['image'])
