@@ -19,7 +19,7 @@ __all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'COLOR_NAMES', 'cluster_boots
            'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table',
            'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn', 'object_crops',
            'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results',
-           'paired_difference', 'OwlDetector']
+           'paired_difference', 'read_ratings', 'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -400,6 +400,43 @@ def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_
     boots = d.values[pick].mean(1)
     return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=float(np.quantile(boots, 0.025)), ci_high=float(np.quantile(boots, 0.975)),
                 n_prompts=len(d), n_pairs=len(both))
+
+# %% ../nbs/40_evaluate.ipynb #b50dd848
+def read_ratings(*paths) -> pd.DataFrame:
+    "Ratings (rater, prompt_id, model, seed, good) of the prompts each rater marked as rated, from the rating logs."
+    rows = []
+    for path in paths:
+        latest = {}
+        for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+            if not line.strip(): continue
+            try: r = json.loads(line); latest[(r['id'], r['field'])] = r['value']
+            except (ValueError, KeyError) as e: raise ValueError(f"{path}:{n}: not a rating record ({e})") from None
+        rated = {(k[0], k[1].split('@', 1)[1]) for k, v in latest.items() if k[1].startswith('rated@') and v}
+        marks = {(k[0], k[1].split('@', 1)[1]): v for k, v in latest.items() if k[1].startswith('good@')}
+        images = {k[0] for k in latest if '|' in k[0]}
+        raters = {r for _, r in rated}
+        for img in images:
+            pid, model, seed = img.split('|')
+            for rater in raters:
+                if (pid, rater) in rated: rows.append((rater, pid, model, int(seed), bool(marks.get((img, rater), False))))
+    return pd.DataFrame(rows, columns=['rater', 'prompt_id', 'model', 'seed', 'good'])
+
+def human_eval_results(ratings:pd.DataFrame, n_boot:int=1000, seed:int=0) -> pd.DataFrame:
+    "Per model: successful images and successful prompts (>= 1 image marked), 95% intervals over prompts."
+    rows = []
+    for m, g in ratings.groupby('model', sort=False):
+        per_prompt = g.groupby(['rater', 'prompt_id']).good.any().reset_index()
+        for name, df, stat in (('successful images', g, lambda d: d.good.mean()), ('successful prompts', per_prompt, lambda d: d.good.mean())):
+            v, lo, hi = _per_prompt_boot(df, stat, n_boot, seed)
+            rows.append(dict(model=m, metric=name, value=v, ci_low=lo, ci_high=hi, n=len(df)))
+    return pd.DataFrame(rows)
+
+def rater_agreement(ratings:pd.DataFrame) -> float:
+    "Krippendorff's alpha (nominal) of the raters' marks over the images they rated; NaN with fewer than two raters."
+    import krippendorff
+    if ratings.rater.nunique() < 2: return float('nan')
+    t = ratings.assign(good=ratings.good.astype(float)).pivot_table(index='rater', columns=['prompt_id', 'model', 'seed'], values='good')
+    return float(krippendorff.alpha(reliability_data=t.values, level_of_measurement='nominal'))
 
 # %% ../nbs/40_evaluate.ipynb #631e070c
 COLOR_NAMES = ('red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'white')  # GenEval's

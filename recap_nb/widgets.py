@@ -10,6 +10,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+from fastcore.basics import patch
 from PIL import Image
 
 from .core import resolve_model
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'INSTRUCTIONS', 'STYLES', 'STYLES_INV', 'to_pil', 'display_png', 'image_widget', 'ImageItems', 'JsonlLog',
            'AnnotationState', 'NavBar', 'load_clip_tokenizer', 'IncompleteCaptionsError', 'CaptionWriter', 'count_html',
-           'CaptionWriterView']
+           'CaptionWriterView', 'RatingState', 'RatingWidget']
 
 # %% ../nbs/50_widgets.ipynb #ddcf9143
 def to_pil(img, # PIL image, encoded bytes, a file path, or a `{'bytes', 'path'}` dict
@@ -471,6 +473,140 @@ class CaptionWriterView:
                 self.text[f].layout.border = '2px solid #c62828' if n > w.max_tokens else ''
             self.nav.refresh()
         finally: self._syncing = False
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.box)
+
+# %% ../nbs/50_widgets.ipynb #8917861a
+class RatingState:
+    "Plain-data state of the rating widget: per prompt, anonymized shuffled images; marks logged to JSONL per rater."
+    noun = 'prompts rated'
+    def __init__(self, manifest, # DataFrame: model, prompt_id, prompt, seed, path (a sample folder's manifest, paths absolute)
+                 log_path, # the JSONL log (shared by raters or one per rater)
+                 rater:str, # the rater's id, recorded with every mark
+                 seed:int=0, # seeds the per-prompt shuffling and letters
+                ):
+        need = ['model', 'prompt_id', 'prompt', 'seed', 'path']
+        miss = [c for c in need if c not in manifest.columns]
+        if miss: raise KeyError(f"RatingState: the manifest lacks {miss}; it has {list(manifest.columns)}")
+        if not isinstance(rater, str) or not rater.strip() or any(c in rater for c in '@|'): raise ValueError(f"rater={rater!r}: give a non-empty id without '@' or '|'")
+        if not len(manifest): raise ValueError("RatingState: the manifest is empty: nothing to rate")
+        self.rater, self.log, self.index, self._listeners = rater, JsonlLog(log_path), 0, []
+        self.prompts = list(dict.fromkeys(manifest.prompt_id))
+        self._rows, self._text, self._letters = {}, {}, {}
+        for k, (pid, g) in enumerate(manifest.groupby('prompt_id', sort=False)):
+            rng = np.random.default_rng([seed, k])
+            models = list(dict.fromkeys(g.model)); letters = [chr(65 + i) for i in rng.permutation(len(models))]
+            self._letters[pid] = dict(zip(models, letters))
+            self._rows[pid] = [g.iloc[i] for i in rng.permutation(len(g))]
+            self._text[pid] = g.prompt.iloc[0]
+
+    def _key(self, r) -> str: return f"{r.prompt_id}|{r.model}|{int(r.seed)}"
+
+# %% ../nbs/50_widgets.ipynb #b0e30b25
+@patch
+def view(self:RatingState, i:int|None=None) -> dict:
+    "What the rater sees for prompt `i` (default: the current one): the prompt and its slots (letter, path, marked)."
+    pid = self.prompts[self.index if i is None else i]
+    slots = [dict(slot=k, label=f"{self._letters[pid][r.model]}{j}", path=str(r.path), exists=Path(r.path).exists(),
+                  good=bool(self.log.latest.get(self._key(r), {}).get(f'good@{self.rater}', False)))
+             for k, (r, j) in enumerate(zip(self._rows[pid], _seed_ranks(self._rows[pid])))]
+    return dict(prompt_id=pid, prompt=self._text[pid], slots=slots, rated=self.is_done(pid))
+
+def _seed_ranks(rows) -> list:
+    "Per row, its seed's rank among its model's seeds (1-based): 'A2' is model A's second image."
+    ranks = {}
+    for r in sorted(rows, key=lambda r: (r.model, int(r.seed))): ranks[(r.model, int(r.seed))] = sum(1 for k in ranks if k[0] == r.model) + 1
+    return [ranks[(r.model, int(r.seed))] for r in rows]
+
+@patch
+def toggle(self:RatingState, slot:int) -> bool:
+    "Mark (or unmark) image `slot` of the current prompt as following the prompt; logged at once. Returns the new mark."
+    r = self._rows[self.prompts[self.index]][slot]
+    new = not self.log.latest.get(self._key(r), {}).get(f'good@{self.rater}', False)
+    self.log.append(self._key(r), f'good@{self.rater}', new); self._changed()
+    return new
+
+@patch
+def submit(self:RatingState) -> int|None:
+    "Record the current prompt as rated (every image's mark, unmarked ones as False) and move to the next prompt not rated yet (None when all are)."
+    pid, field = self.prompts[self.index], f'good@{self.rater}'
+    for r in self._rows[pid]:
+        if field not in self.log.latest.get(self._key(r), {}): self.log.append(self._key(r), field, False)
+    self.log.append(pid, f'rated@{self.rater}', True)
+    nxt = self.first_todo(self.index)
+    if nxt is not None: self.index = nxt
+    self._changed(); return nxt
+
+# %% ../nbs/50_widgets.ipynb #9ae10c0d
+@patch
+def is_done(self:RatingState, pid:str) -> bool: return bool(self.log.latest.get(pid, {}).get(f'rated@{self.rater}'))
+@patch(as_prop=True)
+def n(self:RatingState) -> int: return len(self.prompts)
+@patch(as_prop=True)
+def n_done(self:RatingState) -> int: return sum(self.is_done(p) for p in self.prompts)
+@patch
+def progress(self:RatingState) -> str: return f"{self.n_done} of {self.n} {self.noun}"
+@patch
+def first_todo(self:RatingState, start:int=0) -> int|None:
+    "Index of the first prompt from `start` on (wrapping around) not rated yet; None when all are."
+    return next(((start + k) % self.n for k in range(self.n) if not self.is_done(self.prompts[(start + k) % self.n])), None)
+@patch
+def observe(self:RatingState, fn): self._listeners.append(fn)
+@patch
+def _changed(self:RatingState):
+    for fn in self._listeners: fn(self)
+@patch
+def goto(self:RatingState, i:int) -> int:
+    if not -self.n <= i < self.n: raise IndexError(f"prompt {i} is out of range: there are {self.n} prompts")
+    self.index = i % self.n; self._changed(); return self.index
+@patch
+def next(self:RatingState) -> int: return self.goto(min(self.index + 1, self.n - 1))
+@patch
+def prev(self:RatingState) -> int: return self.goto(max(self.index - 1, 0))
+@patch
+def next_todo(self:RatingState) -> int|None:
+    t = self.first_todo(self.index)
+    if t is not None: self.goto(t)
+    return t
+
+# %% ../nbs/50_widgets.ipynb #239727b2
+@patch
+def to_html(self:RatingState, i:int|None=None) -> str:
+    "The prompt's view as static HTML (images inline, marked ones outlined; a missing file shows its path)."
+    import base64, html as H
+    v = self.view(i)
+    def cell(s):
+        if not s['exists']: return f"<div style='width:128px;height:128px;border:1px dashed #999;font-size:10px'>missing: {H.escape(s['path'])}</div>"
+        b64 = base64.b64encode(Path(s['path']).read_bytes()).decode()
+        return f"<img src='data:image/png;base64,{b64}' width=128 style='border:3px solid {'#2a2' if s['good'] else '#ddd'}'>"
+    cells = ''.join(f"<figure style='display:inline-block;margin:4px'>{cell(s)}<figcaption>{s['label']}</figcaption></figure>" for s in v['slots'])
+    return f"<div><b>{H.escape(v['prompt'])}</b> ({'rated' if v['rated'] else 'not rated'})<br>{cells}</div>"
+
+class RatingWidget:
+    "The human-evaluation rater: toggles under anonymized images of one prompt, done, navigation (the toolkit's NavBar)."
+    def __init__(self, state:RatingState):
+        import ipywidgets as W
+        self.state, self.nav = state, NavBar(state)
+        self.prompt, self.grid, self.done = W.HTML(), W.HBox(layout=W.Layout(flex_flow='row wrap')), W.Button(description='done ✓', button_style='success')
+        self.done.on_click(lambda _: state.submit())
+        state.observe(lambda _: self.refresh())
+        self.box = W.VBox([self.prompt, self.grid, W.HBox([self.done]), self.nav.box])
+        self.refresh()
+
+    def refresh(self):
+        import ipywidgets as W
+        v = self.state.view()
+        self.prompt.value = f"<h4>{v['prompt']}</h4><i>{self.state.progress()}</i>"
+        items = []
+        for s in v['slots']:
+            t = W.ToggleButton(value=s['good'], description=s['label'], layout=W.Layout(width='128px'))
+            t.observe(lambda ch, k=s['slot']: self.state.toggle(k) if ch['new'] != self.state.view()['slots'][k]['good'] else None, names='value')
+            img = W.Image(value=Path(s['path']).read_bytes(), width=128) if s['exists'] else W.HTML(f"missing: {s['path']}")
+            items.append(W.VBox([img, t]))
+        self.grid.children = items
+        self.nav.refresh()
 
     def _ipython_display_(self):
         from IPython.display import display
