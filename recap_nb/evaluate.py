@@ -15,11 +15,12 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table', 'plot_alignment',
-           'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units', 'battery_table',
-           'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn', 'object_crops',
-           'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results',
-           'paired_difference', 'read_ratings', 'human_eval_results', 'rater_agreement', 'OwlDetector']
+__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table',
+           'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units',
+           'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn',
+           'object_crops', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata',
+           'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps', 'read_ratings',
+           'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -400,6 +401,47 @@ def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_
     boots = d.values[pick].mean(1)
     return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=float(np.quantile(boots, 0.025)), ci_high=float(np.quantile(boots, 0.975)),
                 n_prompts=len(d), n_pairs=len(both))
+
+# %% ../nbs/40_evaluate.ipynb #b222dc26
+TABLE1 = ('FID', 'SOA-C', 'SOA-I', 'CA (RMSE)', 'PA (geometric)', 'PA (CLIP)', 'RP')
+
+def render_table(results:pd.DataFrame, # tidy: model, metric, value, ci_low, ci_high (e.g. results.csv of the evaluation stage)
+                 metrics=TABLE1, # columns, in order; metrics the results lack are left out
+                 models=None, # rows, in order (default: as they come)
+                 fmt:str='md', # 'md' or 'html'
+                 digits:int=3) -> str:
+    "The paper's table layout: a row per model, a column per metric, cells 'value (low-high)'."
+    if fmt not in ('md', 'html'): raise ValueError(f"fmt={fmt!r}; choose 'md' or 'html'")
+    cols = [m for m in metrics if m in set(results.metric)]
+    if not cols: raise ValueError(f"render_table: the results have none of the metrics {list(metrics)}; they have {sorted(set(results.metric))}")
+    models = list(models or dict.fromkeys(results.model))
+    r = results.set_index(['model', 'metric'])
+    def cell(m, k):
+        if (m, k) not in r.index: return '–'
+        x = r.loc[(m, k)]
+        ci = '' if pd.isna(x.ci_low) else f" ({x.ci_low:.{digits}f}–{x.ci_high:.{digits}f})"
+        return f"{x.value:.{digits}f}{ci}"
+    body = [[m] + [cell(m, k) for k in cols] for m in models]
+    if fmt == 'md':
+        return '\n'.join(['| model | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|'] + ['| ' + ' | '.join(row) + ' |' for row in body])
+    import html as H
+    th = ''.join(f'<th>{H.escape(c)}</th>' for c in ['model', *cols])
+    return f"<table><tr>{th}</tr>" + ''.join('<tr>' + ''.join(f'<td>{H.escape(c)}</td>' for c in row) + '</tr>' for row in body) + '</table>'
+
+def plot_over_steps(results:pd.DataFrame, # tidy with a `step` column
+                    metrics=('SOA-I', 'CA (RMSE)', 'PA (geometric)'), # one panel each
+                   ):
+    "Metric against training step per model, with the 95% interval as a band."
+    import matplotlib.pyplot as plt
+    if 'step' not in results.columns: raise KeyError("plot_over_steps: the results need a 'step' column (evaluate each checkpoint's samples)")
+    metrics = [m for m in metrics if m in set(results.metric)]
+    fig, axs = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
+    for ax, met in zip(axs[0], metrics):
+        for model, g in results[results.metric == met].groupby('model', sort=False):
+            g = g.sort_values('step'); ax.plot(g.step, g.value, 'o-', label=model); ax.fill_between(g.step, g.ci_low, g.ci_high, alpha=0.2)
+        ax.set_xlabel('training step'); ax.set_title(met)
+    axs[0][0].legend(); fig.tight_layout()
+    return fig
 
 # %% ../nbs/40_evaluate.ipynb #b50dd848
 def read_ratings(*paths) -> pd.DataFrame:
