@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from .core import (lr_at, RunConfig, ConfigError, data_dir, get_device, get_dtype, resolve_model, seed_everything,
                            stage_run, config_to_dict)
+from .textstats import mentions_in, _words  # object mentions for any vocabulary (a text metric)
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ __all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'F
            'get_adapter', 'GitAdapter', 'BlipAdapter', 'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter',
            'tiny_captioner', 'Caption', 'CaptionerBundle', 'null_images', 'load_captioner', 'caption_images',
            'check_prefixes', 'prepare_examples', 'caption_loss', 'eval_loss', 'vision_encoder', 'cached_vision',
-           'finetune_captioner', 'plot_losses', 'mentions_in']
+           'finetune_captioner', 'plot_losses']
 
 # %% ../nbs/10_captioner.ipynb #218ca94d
 FAMILIES = ('florence2', 'blip', 'git', 'paligemma')
@@ -891,18 +892,3 @@ def plot_losses(hist:dict, # `losses.json` of a fine-tune: step, train, val_step
     ax.set_xlabel('step'); ax.set_ylabel('caption-token loss'); ax.set_title(title); ax.legend()
     fig.tight_layout()
     return fig
-
-# %% ../nbs/10_captioner.ipynb #8f79a36a
-def _words(text:str) -> list: return re.findall(r"\w+|[^\w\s]", text.lower())  # words, and each other mark on its own
-
-def mentions_in(text:str, # a caption (or the start of one)
-                vocab:dict, # attributes, modifiers, nouns (noun -> its words and phrases), e.g. `recap_nb.mini.world.MINI_VOCAB`
-               ) -> set:
-    "The `(attribute, noun)` pairs `text` names: an attribute word, an optional modifier, then one of the noun's words."
-    w, out = _words(text), set()
-    phrases = [(n, p.split()) for n, ps in vocab['nouns'].items() for p in ps]
-    for i, a in enumerate(w):
-        if a not in vocab['attributes']: continue
-        j = i + 1 + (i + 1 < len(w) and w[i + 1] in vocab['modifiers'])
-        out |= {(a, n) for n, p in phrases if w[j:j + len(p)] == p}
-    return out

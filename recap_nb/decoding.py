@@ -294,7 +294,7 @@ def guided_generate(bundle, # a `CaptionerBundle` (see `recap_nb.captioner.load_
     return out
 
 # %% ../nbs/11_guided_decoding.ipynb #12ab5e0d
-from .captioner import mentions_in, _words
+from .textstats import mentions_in, _words
 
 def _need_vocab(vocab, who:str) -> dict:
     "The object vocabulary, or a clear error: stages take it from the caller (the config's `recaption.plan_vocab`, a detector), never a default."

@@ -19,7 +19,7 @@ __all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'clu
            'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units',
            'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn',
            'object_crops', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata',
-           'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps', 'read_ratings',
+           'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps', 'caption_metrics', 'read_ratings',
            'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
@@ -442,6 +442,33 @@ def plot_over_steps(results:pd.DataFrame, # tidy with a `step` column
         ax.set_xlabel('training step'); ax.set_title(met)
     axs[0][0].legend(); fig.tight_layout()
     return fig
+
+# %% ../nbs/40_evaluate.ipynb #b4c8a6de
+def caption_metrics(captions, # one caption per image
+                    refs:list|None=None, # references `[n_refs][n_images]` (sacrebleu's layout) for BLEU-4
+                    objects:list|None=None, # per image, the set of `(attribute, noun)` it holds, for object recall/precision
+                    vocab:dict|None=None, # the object vocabulary of `objects` (see `textstats.mentions_in`)
+                    clip=None, images=None, # a loaded CLIP `(model, tokenizer, preprocess)` and the images, for CLIP score and recall@1
+                    img_emb=None, # precomputed image embeddings (optional)
+                   ) -> dict:
+    "CLIP score, caption→image recall@1, BLEU-4, object recall/precision, words and distinct share of `captions`, where the inputs allow."
+    captions, out = list(captions), {}
+    if not captions: raise ValueError("caption_metrics: no captions")
+    if clip is not None and (images is not None or img_emb is not None):
+        from recap_nb.clipkit import embed_images, embed_texts, retrieval_recall_at_1
+        model, tok, pre = clip
+        ie = embed_images(images, model, pre) if img_emb is None else img_emb
+        if len(ie) != len(captions): raise ValueError(f"caption_metrics: {len(captions)} captions but {len(ie)} images; they must pair up")
+        te = embed_texts(captions, model, tok)
+        out.update(clip_score=float(100 * np.maximum((ie * te).sum(1), 0).mean()), recall_at_1=retrieval_recall_at_1(ie, te)['t2i'])
+    if refs is not None:
+        import sacrebleu
+        out['bleu4'] = float(sacrebleu.corpus_bleu(captions, refs, lowercase=True).score)
+    if objects is not None:
+        from recap_nb.textstats import mention_scores
+        if vocab is None: raise ValueError("caption_metrics: objects need their vocabulary (vocab=)")
+        out.update({k: float(v) for k, v in mention_scores(captions, objects, vocab).items()})
+    return dict(out, words=float(np.mean([len(c.split()) for c in captions])), distinct=len(set(captions)) / len(captions))
 
 # %% ../nbs/40_evaluate.ipynb #b50dd848
 def read_ratings(*paths) -> pd.DataFrame:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'LANG', 'FRE_RANGE', 'GRADE_RANGE', 'TABLE3_ROWS', 'cmu_dict', 'bundled_cmudict', 'flesch_from_counts',
            'as_captions', 'caption_stats', 'clip_token_counter', 'frechet_distance', 'embed_texts', 'text_gaussian',
            'subsample', 'frechet_text_distance', 'hash_bow_embed', 'clip_text_embedder', 'table3', 'flesch_label',
-           'grade_label', 'format_table3', 'plot_caption_stats']
+           'grade_label', 'format_table3', 'plot_caption_stats', 'mentions_in', 'mention_scores']
 
 # %% ../nbs/03_textstats.ipynb #b8e1250b
 _CMU: dict | None = None
@@ -325,3 +325,30 @@ def plot_caption_stats(columns:dict, # caption set name -> captions or a `captio
         ax.set_ylabel('captions'); ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/03_textstats.ipynb #8820ae23
+def _words(text:str) -> list: return re.findall(r"\w+|[^\w\s]", text.lower())  # words, and each other mark on its own
+
+def mentions_in(text:str, # a caption (or the start of one)
+                vocab:dict, # attributes, modifiers, nouns (noun -> its words and phrases), e.g. `recap_nb.mini.world.MINI_VOCAB`
+               ) -> set:
+    "The `(attribute, noun)` pairs `text` names: an attribute word, an optional modifier, then one of the noun's words."
+    w, out = _words(text), set()
+    phrases = [(n, p.split()) for n, ps in vocab['nouns'].items() for p in ps]
+    for i, a in enumerate(w):
+        if a not in vocab['attributes']: continue
+        j = i + 1 + (i + 1 < len(w) and w[i + 1] in vocab['modifiers'])
+        out |= {(a, n) for n, p in phrases if w[j:j + len(p)] == p}
+    return out
+
+def mention_scores(captions:Sequence[str], # one caption per image
+                   objects:Sequence, # per image, the set of `(attribute, noun)` it holds (a scene graph's or a detector's)
+                   vocab:dict, # see `mentions_in`
+                  ) -> dict:
+    "Object recall (share of all objects the captions name, micro-averaged) and precision (share of named objects that are there)."
+    if len(captions) != len(objects): raise ValueError(f"mention_scores: {len(captions)} captions but {len(objects)} object sets; they must pair up")
+    hit = tot = named = 0
+    for cap, want in zip(captions, objects):
+        got = mentions_in(cap or '', vocab); want = set(map(tuple, want))
+        hit += len(got & want); tot += len(want); named += len(got)
+    return dict(object_recall=hit / max(tot, 1), object_precision=hit / named if named else float('nan'))

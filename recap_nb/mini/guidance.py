@@ -33,20 +33,14 @@ def caption_metrics(captions:Sequence[str], # one caption per image
                     clip, # `(model, tokenizer, preprocess)` from `recap_nb.mini.clip.load_clip`
                     img_emb=None, # precomputed CLIP image embeddings of `images` (optional)
                    ) -> dict:
-    "CLIP score, caption→image recall@1, BLEU-4, object recall/precision, words and distinct share of `captions`."
-    import sacrebleu
-    from recap_nb.clipkit import embed_images, embed_texts, retrieval_recall_at_1
-    from recap_nb.mini.world import object_recall, object_precision
+    "The evaluation's `caption_metrics` with the scenes' objects and the mini world's vocabulary."
+    import json
+    from recap_nb.evaluate import caption_metrics as metrics
+    from recap_nb.mini.world import MINI_VOCAB
     if len(captions) != len(images) or len(images) != len(scenes):
         raise ValueError(f"caption_metrics: {len(captions)} captions, {len(images)} images, {len(scenes)} scenes; they must pair up")
-    model, tok, pre = clip
-    ie = embed_images(images, model, pre) if img_emb is None else img_emb
-    te = embed_texts(list(captions), model, tok)
-    return dict(clip_score=float(100 * np.maximum((ie * te).sum(1), 0).mean()),
-                recall_at_1=retrieval_recall_at_1(ie, te)['t2i'],
-                bleu4=float(sacrebleu.corpus_bleu(list(captions), refs, lowercase=True).score),
-                object_recall=float(object_recall(captions, scenes)), object_precision=float(object_precision(captions, scenes)),
-                words=float(np.mean([len(c.split()) for c in captions])), distinct=len(set(captions)) / len(captions))
+    objects = [{(g['color'], g['shape']) for g in (json.loads(s) if isinstance(s, str) else s)['groups']} for s in scenes]
+    return metrics(list(captions), refs, objects, MINI_VOCAB, clip, images, img_emb)
 
 # %% ../../nbs/12_mini_guidance.ipynb #b7697497
 def guidance_sweep(bundle, # a `CaptionerBundle` (ideally fine-tuned with `cond_mask_prob` 0.5)

@@ -362,7 +362,7 @@ def eval_prompts(ds_eval, # a split from `make_split`/`make_world` (needs a 'sce
     return datasets.Dataset.from_dict(rows)
 
 # %% ../../nbs/02_miniworld.ipynb #90cf04cb
-from ..captioner import mentions_in
+from ..textstats import mentions_in
 
 SHAPE_WORDS = {'circle': ['circle', 'circles', 'disc', 'discs', 'round dot', 'round dots', 'dot', 'dots'],
                'square': ['square', 'squares', 'box', 'boxes', 'block', 'blocks'],
