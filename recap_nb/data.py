@@ -450,7 +450,8 @@ def _from_webdataset(paths, name, columns) -> _Rows:
                     if ext in ('txt', 'text', 'caption'): pre.setdefault(i, ('caption_not_str', f'{key}.{ext} is not UTF-8'))
                     r[ext] = data
         records.append(r)
-    rows = _from_records(records, name, columns, kind='webdataset', ids=list(order), pre=pre, coalesce=True)
+    folder = {Path(p).name: Path(p).parent for p in paths}  # a path inside a sample is confined to its shard's folder
+    rows = _from_records(records, name, columns, kind='webdataset', base=[folder[k.split(':', 1)[0]] for k in order], ids=list(order), pre=pre, coalesce=True)
     rows.broken = broken
     return rows
 

@@ -134,7 +134,7 @@ def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
     groups = [g for _, g in df.groupby('prompt_id', sort=False)]
     rng = np.random.default_rng(seed)
     if len(groups) < 2: return stat(df), float('nan'), float('nan')
-    boots = [stat(pd.concat([groups[i] for i in rng.integers(len(groups), size=len(groups))])) for _ in range(n_boot)]
+    boots = [stat(pd.concat([groups[i].assign(prompt_id=k) for k, i in enumerate(rng.integers(len(groups), size=len(groups)))])) for _ in range(n_boot)]  # a prompt drawn twice counts twice
     boots = np.asarray(boots, float)
     if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
     return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))

@@ -618,8 +618,8 @@ def load_training_state(path) -> dict:
 
 def latest_checkpoint(folder) -> Optional[Path]:
     "The newest complete `checkpoints/step-*` of a stage folder, or None."
-    ck = sorted(p for p in (Path(folder) / 'checkpoints').glob('step-*') if p.is_dir() and not p.name.endswith('.tmp'))
-    return ck[-1] if ck else None
+    ck = sorted((p for p in (Path(folder) / 'checkpoints').glob('step-*') if p.is_dir() and not p.name.endswith('.tmp')), key=lambda p: int(p.name[5:]))
+    return ck[-1] if ck else None  # by step number: step-10000000 comes after step-9999999
 
 def load_checkpoint(tr:Trainer, ckpt) -> Trainer:
     "Restore weights, optimizer, scheduler, EMA, RNG states, step and losses from checkpoint `ckpt`."

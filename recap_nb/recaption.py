@@ -47,9 +47,12 @@ def input_from_load(ds, rep) -> RecaptionInput:
     skipped = {r['index']: r for r in rep.rows if r['index'] >= 0}
     n = rep.n_in - sum(1 for r in rep.rows if r['index'] < 0)
     kept = [i for i in range(n) if i not in skipped]
-    if len(kept) != len(ds): raise RuntimeError(f"{len(ds)} valid rows but {len(kept)} input rows not skipped: the load report does not match")
+    if len(kept) < len(ds): raise RuntimeError(f"{len(ds)} valid rows but {len(kept)} input rows not skipped: the load report does not match")
+    if len(kept) > len(ds):  # `data.max_rows` kept the first valid rows: the input ends at the last of them
+        n = kept[len(ds) - 1] + 1 if len(ds) else 0
+        kept, skipped = kept[:len(ds)], {i: r for i, r in skipped.items() if i < n}
     ds_ids, pos = _row_ids(ds) if len(ds) else [], {i: j for j, i in enumerate(kept)}
-    ids = [ds_ids[pos[i]] if i in pos else str(skipped[i]['id']) for i in range(n)]
+    ids = [ds_ids[pos[i]] if i in pos else f"row-{i}:{skipped[i]['id']}" for i in range(n)]  # a skipped row: its input index and source
     if len(set(ids)) != len(ids):
         dup = next(x for x in ids if ids.count(x) > 1)
         raise ValueError(f"row ids must be unique to be stable; {dup!r} appears more than once (give the data an 'id' column)")
@@ -266,6 +269,7 @@ def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` pr
         folder = stage_folder(cfg, 'recaption')
         if main:
             if not (folder / 'rows.json').exists(): save_input(inp, folder)
+            run.mark_saved()  # input and shards are durable work: a failed run is resumed, never silently replaced
             run.manifest['timings']['load_input'] = round(time.perf_counter() - t0, 3)
         state.wait_for_everyone()
         inp = inp or read_input(folder)
@@ -276,7 +280,7 @@ def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` pr
         else:
             t1 = time.perf_counter(); caps = load_captioners(cfg, captioner, device); timings['load_models'] = time.perf_counter() - t1
             mine = todo[state.process_index::state.num_processes]
-            caption_shards(inp, caps, mine, folder, rc, rc.keep_images, progress and main, timings, on_shard=(lambda k: run.mark_saved()) if main else None)
+            caption_shards(inp, caps, mine, folder, rc, rc.keep_images, progress and main, timings)
         state.wait_for_everyone()
         if main:
             run.manifest['timings'].update({k: round(v, 3) for k, v in timings.items()})

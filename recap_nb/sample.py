@@ -167,7 +167,7 @@ def generate(models:dict, # {model name: spec} (see `load_pipeline`)
     bar = tqdm(total=len(todo), desc='sample', disable=not progress)
     for name, rows in todo.groupby('model', sort=False):
         pipe = load_pipeline(models[name], cfg.scheduler, device, dtype)
-        gen_device = 'cuda' if torch.device(device).type == 'cuda' else 'cpu'
+        gen_device = torch.device(device) if torch.device(device).type == 'cuda' else 'cpu'  # the pipeline's own GPU (cuda:N)
         for i in range(0, len(rows), cfg.batch_size):
             b = rows.iloc[i:i + cfg.batch_size]
             gens = [torch.Generator(gen_device).manual_seed(int(s)) for s in b.noise_seed]

@@ -516,3 +516,11 @@ def test_config_passes_access_settings():
     dc = load_config('mini').data
     assert (dc.allow_urls, dc.url_schemes, dc.allow_outside_paths) == (False, ['https', 'http'], False)
     with pytest.raises(ConfigError, match="'gopher' is not allowed"): load_config('mini', overrides=['data.url_schemes=[gopher]'])
+
+def test_webdataset_paths_are_confined(tmp_path):
+    (tmp_path / 'secret.png').write_bytes(enc(rgb()))
+    (tmp_path / 'shards').mkdir()
+    shard = write_shard(tmp_path / 'shards' / 's.tar', [{'__key__': 'k', 'json': {'image': str(tmp_path / 'secret.png'), 'text': 'a'}}])
+    ds, rep = load(shard)
+    assert len(ds) == 0 and rep.counts == {'outside_folder': 1}
+    assert len(load(shard, allow_outside=True)[0]) == 1
