@@ -700,7 +700,7 @@ def _checkpoint_step(ckpt:Optional[Path]) -> int:
 def train(cfg:RunConfig, # the run's config (its `finetune` section)
           ds, # a datasets.Dataset with 'image' and the mix's caption columns, or a stage folder
           if_exists:str='error', # 'error', 'resume' (from the newest checkpoint) or 'overwrite'
-          stop_after:int|None=None, # stop after this many steps (an interruption; resume later)
+          stop_after:int|None=None, # stop after this many steps of this call (an interruption; resume later)
           warmup_steps:int=0, # lr warmup steps
           validation_steps:int=20, # DDIM steps of the validation images
           checkpoint_models:bool=True, # write pipeline/ (or lora/) into every checkpoint
@@ -720,7 +720,7 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
             tr = build_trainer(cfg, ds, run.folder, warmup_steps, device, progress, channels_last)
         run.record(captions=tr.table.report, accumulation=tr.accum, processes=tr.acc.num_processes)
         if ck: load_checkpoint(tr, ck)
-        end = min(fc.steps, stop_after) if stop_after else fc.steps
+        end = min(fc.steps, tr.step + stop_after) if stop_after is not None else fc.steps  # counted from where this call starts
         pbar = tqdm(total=end, initial=tr.step, desc='finetune', disable=not progress or not tr.acc.is_main_process)
         t0, s0, t_io = time.perf_counter(), tr.step, 0.0
         while tr.step < end:
