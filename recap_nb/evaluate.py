@@ -266,12 +266,14 @@ def object_crops(images:list, detections:list, size:int=64) -> list:
 
 def _boot_fid(ref, gen, groups, n_boot:int, seed:int=0) -> tuple:
     "FID of `gen` against `ref`, and its interval when the generated rows are resampled by prompt (`groups`)."
+    from recap_nb.textstats import frechet_distance
     v = fid(ref, gen)['value']
+    mu, cov = ref.mean(0), np.cov(ref, rowvar=False)  # the reference's statistics, once
     ids = {g: np.flatnonzero(groups == g) for g in np.unique(groups)}
     keys, rng, boots = list(ids), np.random.default_rng(seed), []
     for _ in range(n_boot if len(keys) > 1 else 0):
         rows = np.concatenate([ids[keys[k]] for k in rng.integers(len(keys), size=len(keys))])
-        if len(rows) > 1: boots.append(fid(ref, gen[rows])['value'])
+        if len(rows) > 1: boots.append(frechet_distance(mu, cov, gen[rows].mean(0), np.cov(gen[rows], rowvar=False)))
     return v, *(np.quantile(boots, [0.025, 0.975]).tolist() if boots else (float('nan'), float('nan')))
 
 # %% ../nbs/40_evaluate.ipynb #635bbb72
@@ -397,10 +399,8 @@ def paired_difference(units:pd.DataFrame, # from `score_detections` / `evaluate_
     both = per[[a, b]].dropna()
     if both.empty: raise ValueError(f"paired_difference: models {a!r} and {b!r} share no (prompt, seed) with {metric!r} units")
     d = (both[a] - both[b]).groupby(level='prompt_id').mean()
-    pick = np.random.default_rng(seed).integers(len(d), size=(n_boot, len(d)))
-    boots = d.values[pick].mean(1)
-    return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=float(np.quantile(boots, 0.025)), ci_high=float(np.quantile(boots, 0.975)),
-                n_prompts=len(d), n_pairs=len(both))
+    lo, hi = cluster_bootstrap_ci(d.values, d.index, n_boot, seed=seed)  # one value per prompt: prompts resampled whole
+    return dict(metric=metric, a=a, b=b, diff=float(d.mean()), ci_low=lo, ci_high=hi, n_prompts=len(d), n_pairs=len(both))
 
 # %% ../nbs/40_evaluate.ipynb #b222dc26
 TABLE1 = ('FID', 'SOA-C', 'SOA-I', 'CA (RMSE)', 'PA (geometric)', 'PA (CLIP)', 'RP')
