@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RELATIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table',
-           'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'image_units',
+__all__ = ['log', 'RELATIONS', 'REGIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table',
+           'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'region_of', 'image_units',
            'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn',
            'object_crops', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata',
            'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps', 'caption_metrics', 'read_ratings',
@@ -92,15 +92,18 @@ def load_detector(name:str):
     return plugin('detector', name)()
 
 RELATIONS = {'left of': (0, -1), 'right of': (0, 1), 'above': (1, -1), 'below': (1, 1)}  # axis, sign of subject - object
+REGIONS = ('left', 'right', 'top', 'bottom', 'center')  # absolute positions: the image's four sides and its middle
 
 def check_spec(spec:dict, where:str='') -> dict:
-    "A prompt spec `{'objects': [{'label', 'color'?, 'count'?}], 'relation'?: {'subject', 'object', 'relation'}}`, checked."
+    "A prompt spec `{'objects': [{'label', 'color'?, 'count'?, 'position'?, 'standard'?}], 'relation'?: {'subject', 'object', 'relation'}}`, checked."
     objs = spec.get('objects') if isinstance(spec, dict) else None
     if not objs or not all(isinstance(o, dict) and o.get('label') for o in objs):
         raise ValueError(f"prompt spec{where}: needs 'objects', a non-empty list of dicts with a 'label'; got {spec!r}")
     rel = spec.get('relation')
     if rel is not None and (rel.get('relation') not in RELATIONS or not {rel.get('subject'), rel.get('object')} <= set(range(len(objs)))):
         raise ValueError(f"prompt spec{where}: relation {rel!r} must name one of {list(RELATIONS)} between two of its objects")
+    bad = [o['position'] for o in objs if o.get('position') is not None and o['position'] not in REGIONS]
+    if bad: raise ValueError(f"prompt spec{where}: object position {bad[0]!r} must be one of {list(REGIONS)}")
     return spec
 
 # %% ../nbs/40_evaluate.ipynb #316529c9
@@ -113,13 +116,32 @@ def relation_holds(a:Detection, b:Detection, relation:str, margin:float=0.1) -> 
     size = (a.box[axis + 2] - a.box[axis]) + (b.box[axis + 2] - b.box[axis])
     return sign * (a.center[axis] - b.center[axis]) > margin * size
 
+def region_of(center:tuple, # (x, y) as fractions of the image side
+              middle:float=0.15, # half-side of the central square
+             ) -> str:
+    "Which of `REGIONS` a point is in: 'center' inside the middle square, else the side it is nearest along its dominant axis."
+    dx, dy = center[0] - 0.5, center[1] - 0.5
+    if max(abs(dx), abs(dy)) < middle: return 'center'
+    if abs(dx) >= abs(dy): return 'left' if dx < 0 else 'right'
+    return 'top' if dy < 0 else 'bottom'
+
+
+# %% ../nbs/40_evaluate.ipynb #cc5fb526
+def _object_units(o:dict, hits:list) -> list:
+    out = [('soa', o['label'], float(bool(hits)))]
+    if o.get('standard') is not None: out.append(('soa_standard' if o['standard'] else 'soa_synonym', o['label'], float(bool(hits))))
+    if o.get('count') is not None: out += [('count', o['label'], float(len(hits) - o['count'])), ('drawn', str(o['count']), float(len(hits)))]
+    if o.get('position') is not None:
+        at = bool(hits) and region_of(tuple(np.mean([d.center for d in hits], 0))) == o['position']
+        out.append(('abs_position', o['position'], float(at)))
+    return out
+
 def image_units(spec:dict, dets:list, threshold:float=0.3, margin:float=0.1) -> list:
-    "`(metric, key, value)` units of one image: ('soa', label, found), ('count', label, detected - asked), ('position', relation, ok)."
+    "`(metric, key, value)` units of one image against its prompt spec: soa, count, drawn, abs_position, position, both_found."
     out, found = [], []
     for o in spec['objects']:
         hits = [d for d in dets if _matches(d, o, threshold)]
-        found.append(hits); out.append(('soa', o['label'], float(bool(hits))))
-        if o.get('count') is not None: out.append(('count', o['label'], float(len(hits) - o['count'])))
+        found.append(hits); out += _object_units(o, hits)
     rel = spec.get('relation')
     if rel:
         s, b = found[rel['subject']], found[rel['object']]
@@ -127,6 +149,7 @@ def image_units(spec:dict, dets:list, threshold:float=0.3, margin:float=0.1) -> 
         out.append(('position', rel['relation'], float(both and any(relation_holds(x, y, rel['relation'], margin) for x in s for y in b))))
         out.append(('both_found', rel['relation'], float(both)))
     return out
+
 
 # %% ../nbs/40_evaluate.ipynb #e537dec2
 def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
@@ -139,13 +162,23 @@ def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
     if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
     return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))
 
+def _slope(g) -> float:
+    "Least-squares slope of the drawn count on the asked count (1: follows counts, 0: ignores them)."
+    x, y = g.key.astype(float).to_numpy(), g.value.to_numpy(float)
+    return float(np.cov(x, y, bias=True)[0, 1] / x.var()) if x.var() > 0 else float('nan')
+
 BATTERY = {  # metric -> (unit metric it reads, statistic)
     'SOA-I': ('soa', lambda g: g.groupby(['prompt_id', 'seed']).value.mean().mean()),
     'SOA-C': ('soa', lambda g: g.groupby('key').value.mean().mean()),
+    'SOA (standard noun)': ('soa_standard', lambda g: g.value.mean()),
+    'SOA (synonym)': ('soa_synonym', lambda g: g.value.mean()),
     'CA (RMSE)': ('count', lambda g: float(np.sqrt((g.value ** 2).mean()))),
+    'count MAE': ('count', lambda g: float(g.value.abs().mean())),
     'count accuracy': ('count', lambda g: float((g.value == 0).mean())),
+    'count slope': ('drawn', _slope),
     'PA (geometric)': ('position', lambda g: g.value.mean()),
     'PA given both found': ('position', lambda g: g[g.both].value.mean() if g.both.any() else float('nan')),
+    'PA (absolute)': ('abs_position', lambda g: g.value.mean()),
 }
 
 def battery_table(units:pd.DataFrame, # model, prompt_id, seed, metric, key, value (from `score_detections`)
@@ -203,10 +236,10 @@ def r_precision(img_emb:np.ndarray, # [n, d] L2-normalized image embeddings
     return out
 
 # %% ../nbs/40_evaluate.ipynb #20e14b5e
-SWAPS = {'left': 'right', 'right': 'left', 'above': 'below', 'below': 'above', 'top': 'bottom', 'bottom': 'top'}
+SWAPS = {'left': 'right', 'right': 'left', 'above': 'below', 'below': 'above', 'top': 'bottom', 'bottom': 'top', 'upper': 'lower', 'lower': 'upper'}
 
 def swap_position(prompt:str) -> str:
-    "The prompt with each position word swapped (left <-> right, above <-> below, top <-> bottom); unchanged if it has none."
+    "The prompt with each position word swapped (left <-> right, above <-> below, top <-> bottom, upper <-> lower); unchanged if it has none."
     import re
     return re.sub(r'\b(' + '|'.join(SWAPS) + r')\b', lambda m: SWAPS[m.group(1).lower()], prompt, flags=re.I)
 

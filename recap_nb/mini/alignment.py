@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .world import COLORS, make_split, write_caption
+from .world import COLORS, make_split, write_caption, position_of
 from .sceneparser import parse_scene
 
 # %% auto #0
@@ -54,8 +54,13 @@ def _objects(parsed:dict, max_fit:float=MAX_FIT) -> list:
 def _has(objs, color=None, shape=None) -> bool:
     return any((color is None or c == color) and (shape is None or s == shape) for c, s, _, _ in objs)
 
+def _centers(objs, who:dict) -> list: return [(x, y) for c, s, x, y in objs if (c, s) == (who['color'], who['shape'])]
+
+_REL_TEST = {'left of': lambda a, b: a[0] < b[0], 'right of': lambda a, b: a[0] > b[0],
+             'above': lambda a, b: a[1] < b[1], 'below': lambda a, b: a[1] > b[1]}
+
 def prompt_units(parsed:dict, # `parse_scene` of a generated image
-                 subset:str, # 'general', 'alttext', 'counting' or 'positional'
+                 subset:str, # 'general', 'alttext', 'counting', 'absolute' or 'positional'
                  target, # the prompt's target (dict or JSON), as `eval_prompts`/`alttext_object_prompts` write it
                  max_fit:float=MAX_FIT, # components whose best shape template fits worse than this are not objects
                 ) -> list:
@@ -67,15 +72,14 @@ def prompt_units(parsed:dict, # `parse_scene` of a generated image
         units = [(m, _has(objs, *cs)) for g in gs for m, cs in
                  (('color', (g['color'], None)), ('shape', (None, g['shape'])), ('object', (g['color'], g['shape'])))]
         return units + [('all_objects', all(_has(objs, g['color'], g['shape']) for g in gs))]
-    if subset == 'counting':
-        return [('count', sum((c, s) == (t['color'], t['shape']) for c, s, _, _ in objs) == t['count'])]
+    if subset == 'counting': return [('count', len(_centers(objs, t)) == t['count'])]
+    if subset == 'absolute':
+        c = _centers(objs, t)
+        return [('position', bool(c) and position_of(*np.mean(c, 0), parsed['image_size']) == t['position'])]
     if subset == 'positional':
-        pos = lambda who: [(x, y) for c, s, x, y in objs if (c, s) == (t[who]['color'], t[who]['shape'])]
-        a, b = pos('subject'), pos('object')
-        if not a or not b: return [('position', False)]
-        (ax, ay), (bx, by) = np.mean(a, 0), np.mean(b, 0)
-        return [('position', bool(ax < bx if t['relation'] == 'left of' else ay < by))]
-    raise ValueError(f"prompt_units: unknown subset {subset!r}; expected 'general', 'alttext', 'counting' or 'positional'")
+        a, b = _centers(objs, t['subject']), _centers(objs, t['object'])
+        return [('position', bool(a and b) and bool(_REL_TEST[t['relation']](np.mean(a, 0), np.mean(b, 0))))]
+    raise ValueError(f"prompt_units: unknown subset {subset!r}; expected 'general', 'alttext', 'counting', 'absolute' or 'positional'")
 
 # %% ../../nbs/41_mini_alignment.ipynb #33b0e739
 def score_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path (absolute, or relative to `root`)
@@ -114,16 +118,21 @@ class SceneParserDetector:
                         for g in p['groups'] for o in g['objects']])
         return out
 
+def _spec_object(t:dict, *keys) -> dict:
+    "A spec object from a target: label = shape, color, and the named extra keys it has (count, noun, standard, position)."
+    return dict(label=t['shape'], color=t['color'], **{k: t[k] for k in keys if k in t})
+
 def prompt_spec(subset:str, target) -> dict:
     "The generic prompt spec of a mini-world eval prompt (`eval_prompts`' subset and target)."
     t = json.loads(target) if isinstance(target, str) else target
-    if subset == 'general': return dict(objects=[dict(label=g['shape'], color=g['color'], count=g.get('count')) for g in t['groups']])
-    if subset == 'counting': return dict(objects=[dict(label=t['shape'], color=t['color'], count=t['count'])])
+    if subset == 'general': return dict(objects=[_spec_object(g, 'count', 'noun', 'standard') for g in t['groups']])
+    if subset == 'counting': return dict(objects=[_spec_object(t, 'count', 'noun', 'standard')])
+    if subset == 'absolute': return dict(objects=[_spec_object(t, 'noun', 'standard', 'position')])
     if subset == 'positional':
-        return dict(objects=[dict(label=t[k]['shape'], color=t[k]['color']) for k in ('subject', 'object')],
+        return dict(objects=[_spec_object(t[k], 'noun', 'standard') for k in ('subject', 'object')],
                     relation=dict(subject=0, object=1, relation=t['relation']))
-    if subset == 'alttext': return dict(objects=[dict(label=g['shape'], color=g['color']) for g in t['groups']])
-    raise ValueError(f"prompt_spec: unknown subset {subset!r}; mini-world prompts are general, counting, positional or alttext")
+    if subset == 'alttext': return dict(objects=[_spec_object(g) for g in t['groups']])
+    raise ValueError(f"prompt_spec: unknown subset {subset!r}; mini-world prompts are general, counting, absolute, positional or alttext")
 
 # %% ../../nbs/41_mini_alignment.ipynb #041f24ca
 def eval_prompt_set(cfg) -> pd.DataFrame:

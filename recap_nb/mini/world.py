@@ -11,8 +11,9 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'PALETTE', 'COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'RELATIONS', 'BACKGROUNDS', 'CAPTION_STYLES', 'SIZE_FRAC',
            'GAP_FRAC', 'MAX_OBJECTS', 'MIN_SIZE', 'MAX_SIZE', 'SHAPE_WORDS', 'SIZE_WORDS', 'MINI_VOCAB', 'position_of',
-           'sample_scene', 'draw_shape', 'render_scene', 'write_caption', 'make_split', 'make_world', 'eval_prompts',
-           'object_mentions', 'object_recall', 'object_precision', 'caption_corpus', 'training_split']
+           'sample_scene', 'draw_shape', 'render_scene', 'write_caption', 'fact_phrase', 'make_split',
+           'alttext_with_facts', 'make_world', 'eval_prompts', 'eval_prompts_v1', 'object_mentions', 'object_recall',
+           'object_precision', 'caption_corpus', 'training_split']
 
 # %% ../../nbs/02_miniworld.ipynb #c91b6140
 PALETTE = {'red': (215, 40, 40), 'green': (40, 160, 60), 'blue': (40, 80, 215),
@@ -235,7 +236,7 @@ def _long(scene, rng):
     if len(gs) == 1: return first + ' ' + _pick(rng, [f"The background is {bg}.", f"Nothing else is in the {bg} picture."])
     return first
 
-def _alttext(scene, rng):
+def _alttext(scene, rng, fact=None):
     gs = scene['groups']
     k = len(gs) if (len(gs) == 1 or rng.random() < 0.2) else int(rng.integers(1, len(gs)))
     kw = []
@@ -249,6 +250,7 @@ def _alttext(scene, rng):
         else: kw.append(f"{g['shape']} {color}")
     kw += [_ALT_NOISE[int(i)] for i in rng.choice(len(_ALT_NOISE), int(rng.integers(2, 5)), replace=False)]
     if rng.random() < 0.4: kw.append(_pick(rng, _ALT_BRANDS))
+    if fact: kw.append(fact)  # a true statement, see `alttext_with_facts`
     kw = [kw[int(i)] for i in rng.permutation(len(kw))]
     if rng.random() < 0.5:
         n = int(rng.integers(1000, 99999))
@@ -275,6 +277,35 @@ def write_caption(scene:dict, # a scene graph
     "Write a caption of `scene` in the given style."
     if style not in _WRITERS: raise ValueError(f"unknown caption style {style!r}; allowed: {list(CAPTION_STYLES)}")
     return _WRITERS[style](scene, rng)
+
+# %% ../../nbs/02_miniworld.ipynb #d4e9b65e
+_FACT_POS = {'left': ['on the left', 'left side'], 'right': ['on the right', 'right side'], 'top': ['at the top', 'top'],
+             'bottom': ['at the bottom', 'bottom']}
+_FACT_REL = {'left of': ('left of', 'right of'), 'above': ('above', 'below')}  # A rel B, and the same fact as B rel' A
+
+def _things(g): return f"{g['color']} {_plural(g['shape'], g['count'])}"
+
+def _count_fact(g, rng):
+    n = g['count']
+    return f"{n if rng.random() < 0.4 else _NUM[n][0]} {_things(g)}"
+
+def _relation_fact(scene, r, rng):
+    a, b = scene['groups'][r['subject']], scene['groups'][r['object']]
+    fwd, back = _FACT_REL[r['relation']]
+    return f"{_things(a)} {fwd} {_things(b)}" if rng.random() < 0.5 else f"{_things(b)} {back} {_things(a)}"
+
+def fact_phrase(scene:dict, # a scene graph
+                rng:np.random.Generator, # picks the kind, the group and the wording
+               ) -> tuple:
+    "One true fact of `scene` in alt-text words: ('count', '3 red circles'), ('position', ...) or ('relation', ...)."
+    placed = [g for g in scene['groups'] if g['position'] in _FACT_POS]
+    rels = [r for r in scene['relations'] if r['relation'] in _FACT_REL]
+    kind = _pick(rng, ['count'] + (['position'] if placed else []) + (['relation'] if rels else []))
+    if kind == 'count': return kind, _count_fact(_pick(rng, scene['groups']), rng)
+    if kind == 'position':
+        g = _pick(rng, placed)
+        return kind, f"{_things(g)} {_pick(rng, _FACT_POS[g['position']])}"
+    return kind, _relation_fact(scene, _pick(rng, rels), rng)
 
 # %% ../../nbs/02_miniworld.ipynb #590261b3
 def _split_code(split): return zlib.crc32(split.encode())
@@ -315,6 +346,22 @@ def make_split(n:int, # number of rows
                                    **{st: datasets.Value('string') for st in CAPTION_STYLES}))
     return datasets.Dataset.from_dict(cols, features=feats)
 
+# %% ../../nbs/02_miniworld.ipynb #4beda164
+def alttext_with_facts(ds, # a split from `make_split` (needs 'scene' and 'alttext')
+                       frac:float=0.18, # share of rows whose alt-text states a fact (LAION-like minority)
+                       seed:int=0, # row-level randomness
+                      ):
+    "`ds` with a fraction `frac` of its alt-text restated to carry one true fact, and an `alt_fact` column naming the kind."
+    if not 0 <= frac <= 1: raise ValueError(f"alttext_with_facts: frac must be in [0, 1], got {frac!r}")
+    missing = {'scene', 'alttext'} - set(ds.column_names)
+    if missing: raise ValueError(f"alttext_with_facts: the dataset lacks column(s) {sorted(missing)}; it has {ds.column_names}")
+    def restate(row, i):
+        rng = np.random.default_rng([seed, i])
+        if rng.random() >= frac: return dict(alttext=row['alttext'], alt_fact='')
+        sc = json.loads(row['scene']); kind, fact = fact_phrase(sc, rng)
+        return dict(alttext=_alttext(sc, rng, fact=fact), alt_fact=kind)
+    return ds.map(restate, with_indices=True, desc='alt-text facts')
+
 # %% ../../nbs/02_miniworld.ipynb #346a99f3
 def make_world(seed:int=0, # world seed
                n_captioner:int=100, # annotated images (the paper's 100 human captions)
@@ -337,10 +384,76 @@ def make_world(seed:int=0, # world seed
     return dd
 
 # %% ../../nbs/02_miniworld.ipynb #8003ab25
+_EVAL_NUM = {1: ['one', 'a'], 2: ['two'], 3: ['three'], 4: ['four']}
+_EVAL_POS = {'left': ['on the left', 'on the left side of the picture'], 'right': ['on the right', 'on the right side of the picture'],
+             'top': ['at the top', 'in the upper part of the picture'], 'bottom': ['at the bottom', 'in the lower part of the picture']}
+_EVAL_REL = {'left of': 'to the left of', 'right of': 'to the right of', 'above': 'above', 'below': 'below'}
+_EVAL_REVERSE = {'left of': 'right of', 'above': 'below'}
+
+def _eval_object(g, rng, digits=False, article=True):
+    "A group as an eval-prompt phrase ('3 green discs') and its target (color, shape, count, noun, standard)."
+    k = int(rng.integers(len(_NOUNS[g['shape']]))); sing, plur = _NOUNS[g['shape']][k]
+    n = g['count']; noun = sing if n == 1 else plur
+    num = str(n) if digits else _pick(rng, _EVAL_NUM[n] if article else _EVAL_NUM[n][:1])
+    if num == 'a': num = _article(g['color'])
+    target = dict(color=g['color'], shape=g['shape'], count=n, noun=noun, standard=k == 0)
+    return f"{num} {g['color']} {noun}", target
+
+def _be(target): return 'is' if target['count'] == 1 else 'are'
+
+# %% ../../nbs/02_miniworld.ipynb #8e359d64
+def _general_prompt(sc, rng):
+    gs = [sc['groups'][int(i)] for i in rng.permutation(len(sc['groups']))[:3]]
+    phrases, targets = zip(*[_eval_object(g, rng) for g in gs])
+    x = _join(list(phrases), rng)
+    frame = _pick(rng, ['A photo of {x}.', 'There {be} {x} in the picture.', 'An image showing {x}.', '{X} against a {bg} backdrop.'])
+    return frame.format(x=x, X=_cap(x), be=_be(targets[0]), bg=sc['background']), dict(groups=list(targets))
+
+def _counting_prompt(sc, rng):
+    g = max(sc['groups'], key=lambda g: (g['count'], rng.random()))
+    x, t = _eval_object(g, rng, digits=rng.random() < 0.4, article=False)  # 'one', never 'a', for a count
+    frame = _pick(rng, ['{X} in a picture.', 'A picture with exactly {x}.', 'There {be} {x} here.'])
+    return frame.format(x=x, X=_cap(x), be=_be(t)), t
+
+def _absolute_prompt(sc, rng):
+    placed = [g for g in sc['groups'] if g['position'] in _EVAL_POS]
+    if not placed: return None
+    g = _pick(rng, placed); x, t = _eval_object(g, rng)
+    frame = _pick(rng, ['{X} {where}.', 'A picture with {x} {where}.'])
+    return frame.format(x=x, X=_cap(x), where=_pick(rng, _EVAL_POS[g['position']])), dict(t, position=g['position'])
+
+def _positional_prompt(sc, rng):
+    rels = [r for r in sc['relations'] if r['relation'] in _EVAL_REVERSE]
+    if not rels: return None
+    r = rels[int(rng.integers(len(rels)))]; a, b, rel = r['subject'], r['object'], r['relation']
+    if rng.random() < 0.5: a, b, rel = b, a, _EVAL_REVERSE[rel]  # the same fact the other way round
+    (xa, ta), (xb, tb) = _eval_object(sc['groups'][a], rng), _eval_object(sc['groups'][b], rng)
+    frame = _pick(rng, ['{A} {rel} {b}.', 'A picture of {a} {rel} {b}.'])
+    return frame.format(a=xa, A=_cap(xa), b=xb, rel=_EVAL_REL[rel]), dict(subject=ta, relation=rel, object=tb)
+
+# %% ../../nbs/02_miniworld.ipynb #1b263d91
+_EVAL_WRITERS = dict(general=_general_prompt, counting=_counting_prompt, absolute=_absolute_prompt, positional=_positional_prompt)
+
 def eval_prompts(ds_eval, # a split from `make_split`/`make_world` (needs a 'scene' column)
                  seed:int=0, # wording randomness
                 ):
-    "A `datasets.Dataset` of MS-COCO-style prompts: prompt_id, prompt, subset, scene, target."
+    "A `datasets.Dataset` of MS-COCO-like prompts in their own voice: prompt_id, prompt, subset, scene, target."
+    import datasets
+    if 'scene' not in ds_eval.column_names: raise ValueError(f"ds_eval needs a 'scene' column, has {ds_eval.column_names}")
+    rows = dict(prompt_id=[], prompt=[], subset=[], scene=[], target=[])
+    for i, s in enumerate(ds_eval['scene']):
+        sc = json.loads(s)
+        for k, (subset, write) in enumerate(_EVAL_WRITERS.items()):
+            out = write(sc, np.random.default_rng([seed, i, 101 + k]))
+            if out is None: continue
+            for col, v in zip(rows, [f'{subset}-{i:05d}', out[0], subset, s, json.dumps(out[1])]): rows[col].append(v)
+    return datasets.Dataset.from_dict(rows)
+
+# %% ../../nbs/02_miniworld.ipynb #ae601723
+def eval_prompts_v1(ds_eval, # a split from `make_split`/`make_world` (needs a 'scene' column)
+                    seed:int=0, # wording randomness
+                   ):
+    "The first eval prompts (general = an oracle short caption): prompt_id, prompt, subset, scene, target. Superseded by `eval_prompts`."
     import datasets
     if 'scene' not in ds_eval.column_names: raise ValueError(f"ds_eval needs a 'scene' column, has {ds_eval.column_names}")
     rows = dict(prompt_id=[], prompt=[], subset=[], scene=[], target=[])

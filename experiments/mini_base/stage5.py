@@ -1,0 +1,36 @@
+"""Stage 5 of the mini base (issue 19 item 5): continue `data/mini_t2i` (stages 2-4 of nbs/83) on alt-text of which a
+LAION-like minority (FRAC) states one true fact: a count, an absolute position or a relation (`alttext_with_facts`).
+
+    python experiments/mini_base/stage5.py OUT [THREADS]     # resumable: rerun the same command after an interruption
+
+Writes OUT/stage5/ (a `finetune` stage run: checkpoints every 250 steps, losses, the final pipeline).
+"""
+import sys, time
+from pathlib import Path
+
+import torch
+from recap_nb.core import data_dir, load_config
+from recap_nb.finetune import train
+from recap_nb.mini.world import make_split, alttext_with_facts
+
+SEED = 0
+DATA = dict(n=20_000, seed=SEED, split='pretrain')  # the same scenes as stages 2-4 (nbs/83 UNET_DATA)
+FRAC = 0.18                                        # share of rows whose alt-text states a fact
+STAGE5 = dict(trainable='both', mix={'alttext': 1.0}, prompt_dropout=0.1, lr=1e-4, batch_size=64, micro_batch=64,
+              cache_latents=True, ema=True, ema_decay=0.999, snr_gamma=5.0, checkpoint_every=250, validation_every=10**6)
+STEPS, WARMUP = 3000, 100
+
+def stage5_data():
+    "The stage-5 training rows: the pretrain split with FRAC of its alt-text restated to carry a fact."
+    ds = make_split(DATA['n'], seed=DATA['seed'], split=DATA['split'], num_proc=1)
+    return alttext_with_facts(ds, frac=FRAC, seed=SEED).select_columns(['image', 'alttext'])
+
+def main(out:str, threads:int=1):
+    torch.set_num_threads(threads)
+    cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage5'),
+                                             finetune=dict(model=str(data_dir() / 'mini_t2i'), steps=STEPS, **STAGE5)))
+    t0 = time.time()
+    res = train(cfg, stage5_data(), if_exists='resume', warmup_steps=WARMUP, progress=False)
+    print(f'stage 5 done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
+
+if __name__ == '__main__': main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)
