@@ -245,13 +245,13 @@ def caption_card_html(column:str, # the caption column
     fl = f"Flesch {d['flesch']:.0f} ({d['flesch_label']})" if d['flesch'] == d['flesch'] else 'Flesch n/a'
     rec = d.get('object_recall')
     rec = '' if rec is None or rec != rec else f" · objects named {rec:.0%}"
-    return (f"<div class='recap-caption' data-column='{html.escape(column)}' style='width:{width}px;padding:0 8px;border-left:3px solid "
+    return (f"<div class='recap-caption' data-column='{html.escape(column)}' style='width:{width}px;padding:0 8px;line-height:1.4;border-left:3px solid "
             f"{'#c62828' if d['over_limit'] else '#ddd'}'><b>{html.escape(column)}</b><p class='recap-text'>{text}</p>"
             f"{count_html(d['clip_tokens'], limit)}<br><span style='color:#666'>{d['words']} words · {fl}{rec}</span></div>")
 
 def messages_html(msgs:list) -> str:
     "Messages as HTML (class recap-message)."
-    return ''.join(f"<div class='recap-message' style='color:#9a5b00'>⚠ {html.escape(m)}</div>" for m in msgs)
+    return ''.join(f"<div class='recap-message' style='color:#9a5b00;line-height:1.4'>⚠ {html.escape(m)}</div>" for m in msgs)
 
 # %% ../nbs/51_compare.ipynb #f7387d9d
 class CaptionCompare(ShowsWidget):

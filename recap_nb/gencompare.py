@@ -239,10 +239,10 @@ class GenerationCompare(ShowsWidget):
         self.state = s = GenerationState(samples, **kwargs)
         self.size, self.cols, self.tools, self._syncing = image_size, {}, {}, False
         self.choice = W.Dropdown(description='prompt', layout=W.Layout(width='420px'))
-        self.typed = W.Text(placeholder='or type a prompt', layout=W.Layout(width='260px'))
+        self.typed = W.Text(placeholder='or type a prompt (Enter)', continuous_update=False, layout=W.Layout(width='260px'))
         self.go = W.Button(description='generate' if s.pipelines else 'show', tooltip='' if s.pipelines else 'pass pipelines= to generate images')
         self.title, self.banner, self.grid_box, self.tool_box = W.HTML(), W.HTML(), W.HBox(), W.HBox()
-        self.choice.observe(self._on_choice, names='value'); self.go.on_click(self._on_type); self.typed.on_submit(self._on_type)
+        self.choice.observe(self._on_choice, names='value'); self.go.on_click(self._on_type); self.typed.observe(self._on_type, names='value')
         self.nav = NavBar(s, unit='prompt')
         self.box = keyed_box([W.HBox([self.choice, self.typed, self.go]), self.title, self.tool_box, self.banner, self.grid_box, self.nav.box])
         s.observe(lambda _: self.refresh()); self.refresh()
