@@ -276,7 +276,8 @@ def _column(self:GenerationCompare, m:str):
     if m not in self.cols:
         slots = [ImageSlot(self.size) for _ in self.state.seeds]
         head, foot = W.HTML(f"<b>{html.escape(m)}</b>"), W.HTML()
-        self.cols[m] = (slots, foot, W.VBox([head] + [x.box for x in slots] + [foot], layout=W.Layout(margin='0 6px')))
+        cells = [W.VBox([x.box, W.HTML(f"<small style='color:#666'>seed {s}</small>")]) for x, s in zip(slots, self.state.seeds)]
+        self.cols[m] = (slots, foot, W.VBox([head] + cells + [foot], layout=W.Layout(margin='0 6px')))
     return self.cols[m]
 
 @patch
@@ -303,10 +304,9 @@ def refresh(self:GenerationCompare):
 def to_html(self:GenerationCompare) -> str:
     "The current prompt's grid as static HTML."
     g = self.state.grid()
-    cell = lambda c: image_html(c['path'] if c['exists'] else None, self.size, c['why'])
-    cols = ''.join(f"<div style='margin:0 6px'><b>{html.escape(m)}</b>{''.join(f'<div>{cell(c)}</div>' for c in g['cells'][m])}{scores_html(g['scores'][m])}</div>"
-                   for m in g['models'])
-    return f"<div>{messages_html(g['messages'])}<h4>{html.escape(g['prompt'] or '')}</h4><div style='display:flex'>{cols}</div></div>"
+    def cell(c): return f"<div>{image_html(c['path'] if c['exists'] else None, self.size, c['why'])}<small>seed {c['seed']}</small></div>"
+    def column(m): return f"<div style='margin:0 6px'><b>{html.escape(m)}</b>{''.join(map(cell, g['cells'][m]))}{scores_html(g['scores'][m])}</div>"
+    return f"<div>{messages_html(g['messages'])}<h4>{html.escape(g['prompt'] or '')}</h4><div style='display:flex'>{''.join(map(column, g['models']))}</div></div>"
 
 # %% ../nbs/52_gencompare.ipynb #72cf1bd2
 class RatingState(ShowsWidget):

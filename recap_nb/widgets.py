@@ -92,7 +92,7 @@ class ImageSlot:
     def __init__(self, size:int=256): # the longer side in pixels
         import ipywidgets as W
         self.size, self.image, self.missing = size, W.Image(format='png'), W.HTML()
-        self.box = W.Box([self.image])
+        self.box = W.Box([self.image], layout=W.Layout(border='1px solid #ddd', align_self='flex-start'))  # a white image stays visible
 
     def show(self, img, why:str|None=None) -> bool:
         "Show `img` (anything `to_pil` opens), or for None a placeholder saying `why`; returns whether an image is shown."
