@@ -4,7 +4,7 @@
 
 # %% ../nbs/51_compare.ipynb #1ef4603e
 from __future__ import annotations
-import hashlib, html, json, logging, tempfile
+import html, json, logging
 from bisect import bisect_left
 from pathlib import Path
 from typing import Sequence
@@ -322,6 +322,7 @@ def _number_or(text:str):
     try: return _number(text)
     except ValueError: return text
 
+# %% ../nbs/51_compare.ipynb #15e533ec
 @patch
 def to_html(self:CaptionCompare) -> str:
     "The current screen as static HTML."

@@ -106,6 +106,7 @@ def scores_for(self:GenerationState, model:str, prompt_id:str|None=None) -> dict
     g = self.scores[(self.scores.model == model) & (self.scores.prompt_id == pid)]
     return dict(zip(g.metric, g.value.astype(float)))
 
+# %% ../nbs/52_gencompare.ipynb #604f1595
 @patch
 def grid(self:GenerationState) -> dict:
     "The screen as plain data: the prompt, the shown models in order, per model its cells and scores, messages."
@@ -280,6 +281,7 @@ def _column(self:GenerationCompare, m:str):
         self.cols[m] = (slots, foot, W.VBox([head] + cells + [foot], layout=W.Layout(margin='0 6px')))
     return self.cols[m]
 
+# %% ../nbs/52_gencompare.ipynb #78fe5ba5
 @patch
 def refresh(self:GenerationCompare):
     "Redraw from the state."

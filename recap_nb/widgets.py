@@ -10,7 +10,6 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 
@@ -87,6 +86,7 @@ def image_html(img, size:int=256, why:str|None=None) -> str:
     if png is None: return placeholder_html(why or reason, size)
     return f"<img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
 
+# %% ../nbs/50_widgets.ipynb #d9ee0154
 class ImageSlot:
     "One image in a widget: the image, or the placeholder naming its path when it cannot be shown."
     def __init__(self, size:int=256): # the longer side in pixels
@@ -559,6 +559,7 @@ class CaptionWriterView(ShowsWidget):
     def live(self): return self.box
     def to_html(self) -> str: return self.writer.to_html(self.slot.size)
 
+# %% ../nbs/50_widgets.ipynb #b3c3f1e6
 @patch
 def view(self:CaptionWriter, image_size:int=256): # the shown image's longer side in pixels
     "The ipywidgets view of this writer."
