@@ -41,6 +41,11 @@ def main(out:Path):
                 w = page.locator('.recap-widget').nth(k); w.scroll_into_view_if_needed(); w.screenshot(path=str(out / name))
                 print(out / name)
             page.screenshot(path=str(out / 'lab_page.png'))
+            for key, want in (('ArrowRight', 'captioner-000001'), ('ArrowLeft', 'captioner-000000')):  # the keys step in JupyterLab too
+                page.locator('.recap-widget').nth(0).scroll_into_view_if_needed(); page.hover('.recap-widget .recap-caption')
+                page.keyboard.press(key)
+                page.wait_for_function(f"() => document.querySelector('.recap-id').textContent === '{want}'", timeout=20_000)
+            print('the → and ← keys work in JupyterLab')
             browser.close()
     finally:
         proc.terminate()
