@@ -422,3 +422,19 @@ def test_generation_on_demand_uses_the_sampling_seeds(tmp_path):
     assert pipe.calls[-1][0] == ['Two red circles.'] * 2 and pipe.calls[-1][1] == [noise_seed(pid, 0), noise_seed(pid, 1)]
     assert gc.state.cells('alt')[0]['why'] == 'not generated (no pipeline passed for this model)'
     assert Path(gc.state.cells('new')[0]['path']).parent == tmp_path / 'gen' / 'new' / pid
+
+
+def test_caption_compare_reads_a_recaptioning_folder(ann, tok, tmp_path):
+    "The shards `recaption` writes (id, image, alttext, recap_short, recap_long, ..., skip_reason), a skipped row included."
+    from recap_nb.recaption import shard_features, write_parquet_shard
+    feats = shard_features(ann.select_columns(['image', 'alttext', 'id']))
+    cols = {c: [None, None] for c in feats}
+    cols.update(id=['a', 'b'], image=[ann[0]['image'], None], alttext=[ann[0]['alttext'], 'gone'], recap_short=['A shape.', None],
+                recap_long=['A long caption ' * 10, None], skip_reason=[None, 'unreadable image'])
+    write_parquet_shard(cols, feats, tmp_path / 'data' / 'shard-00000.parquet')
+    cc = CaptionCompare(tmp_path, tokenizer=tok)
+    assert cc.state.columns == ['alttext', 'recap_short', 'recap_long'] and cc.state.missing == [] and cc.state.ids == ['a', 'b']
+    assert cc.slot.box.children == (cc.slot.image,) and 'A shape.' in cc.cards['recap_short'].value
+    cc.next()
+    assert 'no image' in cc.slot.missing.value and '(no caption)' in cc.cards['recap_long'].value
+    assert cc.set_filter(text='long caption') == 1 and cc.state.index == 0
