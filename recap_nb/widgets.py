@@ -4,13 +4,12 @@
 
 # %% ../nbs/50_widgets.ipynb #21f68fdd
 from __future__ import annotations
-import io, json, logging, os, re
+import base64, html, io, json, logging, os, re, uuid
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 
@@ -20,9 +19,10 @@ from .clipkit import CLIP_MAX_TOKENS, count_clip_tokens
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'INSTRUCTIONS', 'STYLES', 'STYLES_INV', 'to_pil', 'display_png', 'image_widget', 'ImageItems', 'JsonlLog',
-           'AnnotationState', 'NavBar', 'load_clip_tokenizer', 'IncompleteCaptionsError', 'CaptionWriter', 'count_html',
-           'CaptionWriterView', 'RatingState', 'RatingWidget']
+__all__ = ['log', 'KEYS', 'INSTRUCTIONS', 'STYLES', 'STYLES_INV', 'to_pil', 'display_png', 'image_widget', 'image_png',
+           'placeholder_html', 'image_html', 'ImageSlot', 'ImageItems', 'JsonlLog', 'AnnotationState', 'NavBar',
+           'keyed_box', 'ShowsWidget', 'load_clip_tokenizer', 'IncompleteCaptionsError', 'CaptionWriter', 'count_html',
+           'CaptionWriterView']
 
 # %% ../nbs/50_widgets.ipynb #ddcf9143
 def to_pil(img, # PIL image, encoded bytes, a file path, or a `{'bytes', 'path'}` dict
@@ -56,6 +56,51 @@ def image_widget(img, # anything `to_pil` opens
     "An `ipywidgets.Image` showing `img` at `size` pixels."
     import ipywidgets as W
     return W.Image(value=display_png(img, size), format='png')
+
+# %% ../nbs/50_widgets.ipynb #36f01cb6
+def _where(img) -> str:
+    "Where an image comes from, for messages: its path, or its kind."
+    if isinstance(img, (str, Path)): return str(img)
+    if isinstance(img, dict) and img.get('path') and not img.get('bytes'): return str(img['path'])
+    return type(img).__name__
+
+def image_png(img, # anything `to_pil` opens, or None
+              size:int=256, # the longer side in pixels
+             ) -> tuple:
+    "`(png, None)` for an image that opens, `(None, why)` for a missing or unreadable one (`why` names its path)."
+    if img is None: return None, 'no image'
+    try: return display_png(img, size), None
+    except FileNotFoundError: return None, f"missing: {_where(img)}"
+    except (OSError, ValueError, SyntaxError) as e: return None, f"unreadable: {_where(img)} ({type(e).__name__})"
+
+def placeholder_html(why:str, # e.g. 'missing: /data/x.png'
+                     size:int=256, # the box's side in pixels
+                    ) -> str:
+    "A dashed box of `size` pixels saying why there is no image."
+    return (f"<div class='recap-missing' style='width:{size}px;height:{size}px;border:1px dashed #999;color:#666;font-size:11px;"
+            f"display:flex;align-items:center;justify-content:center;text-align:center;overflow-wrap:anywhere'>{html.escape(why)}</div>")
+
+def image_html(img, size:int=256, why:str|None=None) -> str:
+    "Static HTML of `img`: an inline PNG, or the placeholder naming its path (or saying `why`, for img=None)."
+    png, reason = image_png(img, size)
+    if png is None: return placeholder_html(why or reason, size)
+    return f"<img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+
+# %% ../nbs/50_widgets.ipynb #d9ee0154
+class ImageSlot:
+    "One image in a widget: the image, or the placeholder naming its path when it cannot be shown."
+    def __init__(self, size:int=256): # the longer side in pixels
+        import ipywidgets as W
+        self.size, self.image, self.missing = size, W.Image(format='png'), W.HTML()
+        self.box = W.Box([self.image], layout=W.Layout(border='1px solid #ddd', align_self='flex-start'))  # a white image stays visible
+
+    def show(self, img, why:str|None=None) -> bool:
+        "Show `img` (anything `to_pil` opens), or for None a placeholder saying `why`; returns whether an image is shown."
+        png, reason = image_png(img, self.size)
+        if png is None: self.missing.value = placeholder_html(why or reason, self.size)
+        else: self.image.value = png
+        self.box.children = [self.missing if png is None else self.image]
+        return png is not None
 
 # %% ../nbs/50_widgets.ipynb #c57820cb
 class ImageItems:
@@ -230,6 +275,13 @@ class AnnotationState:
             if not self.is_done(self.ids[j]): return j
         return None
 
+    # --- what `NavBar` navigates: all items
+    @property
+    def position(self) -> int: return self.index
+    @property
+    def size(self) -> int: return self.n
+    def goto_position(self, k:int) -> int: return self.goto(k)
+
     # --- actions
     def observe(self, fn:Callable): self._listeners.append(fn)
     def _changed(self):
@@ -266,32 +318,70 @@ class AnnotationState:
 
 # %% ../nbs/50_widgets.ipynb #5868c670
 class NavBar:
-    "Prev / next / next-to-do buttons, a jump box and a progress label over an `AnnotationState`."
-    def __init__(self, state:AnnotationState):
+    "Prev / next buttons (+ next-to-do and random where the state has them), a 1-based jump box and a progress label."
+    def __init__(self, state, # has position, size, goto_position(k), next(), prev(), progress(); maybe next_todo(), random()
+                 unit:str='image', # the label's noun: "image 3 of 6"
+                ):
         import ipywidgets as W
-        self.state = state
-        self.prev = W.Button(description='◀ prev', layout=W.Layout(width='80px'))
-        self.next = W.Button(description='next ▶', layout=W.Layout(width='80px'))
-        self.todo = W.Button(description='next to do ▶▶', tooltip='the next item that is not done', layout=W.Layout(width='120px'))
-        self.jump = W.BoundedIntText(value=state.index + 1, min=1, max=state.n, description='go to', layout=W.Layout(width='140px'))
+        self.state, self.unit, self._syncing = state, unit, False
+        btn = lambda d, w, tip='': W.Button(description=d, tooltip=tip, layout=W.Layout(width=w))
+        self.prev, self.next = btn('◀ prev', '80px', 'previous (← key)'), btn('next ▶', '80px', 'next (→ key)')
+        self.prev.add_class('recap-key-prev'); self.next.add_class('recap-key-next')
+        self.todo = btn('next to do ▶▶', '120px', 'the next item that is not done') if hasattr(state, 'next_todo') else None
+        self.random = btn('random', '80px', 'a random item') if hasattr(state, 'random') else None
+        self.jump = W.BoundedIntText(value=1, min=1, max=max(state.size, 1), description='go to', layout=W.Layout(width='140px'))
         self.label = W.Label()
-        self.prev.on_click(lambda _: state.prev())
-        self.next.on_click(lambda _: state.next())
-        self.todo.on_click(lambda _: state.next_todo())
+        self.prev.on_click(lambda _: state.prev()); self.next.on_click(lambda _: state.next())
+        if self.todo: self.todo.on_click(lambda _: state.next_todo())
+        if self.random: self.random.on_click(lambda _: state.random())
         self.jump.observe(self._on_jump, names='value')
-        self.box = W.HBox([self.prev, self.next, self.todo, self.jump, self.label])
+        self.box = W.HBox([b for b in (self.prev, self.next, self.todo, self.random) if b] + [self.jump, self.label])
         self.refresh()
 
     def _on_jump(self, change):
-        if change['new'] - 1 != self.state.index: self.state.goto(change['new'] - 1)
+        k = change['new'] - 1
+        if not self._syncing and 0 <= k < self.state.size and k != self.state.position: self.state.goto_position(k)
 
     def refresh(self, *_):
         "Redraw from the state."
-        s = self.state
-        self.prev.disabled, self.next.disabled = s.index == 0, s.index == s.n - 1
-        self.todo.disabled = s.first_todo() is None
-        if self.jump.value != s.index + 1: self.jump.value = s.index + 1
-        self.label.value = f"image {s.index + 1} of {s.n} · {s.progress()}"
+        s, n = self.state, self.state.size
+        k = s.position if n else None
+        self._syncing = True
+        try:
+            self.prev.disabled, self.next.disabled = not n or k == 0, not n or k == n - 1
+            if self.todo: self.todo.disabled = s.first_todo() is None
+            if self.random: self.random.disabled = n < 2
+            self.jump.max, self.jump.disabled = max(n, 1), not n
+            if n and self.jump.value != k + 1: self.jump.value = k + 1
+        finally: self._syncing = False
+        self.label.value = f"{self.unit} {k + 1} of {n} · {s.progress()}" if n else f"no {self.unit}s to show · {s.progress()}"
+
+# %% ../nbs/50_widgets.ipynb #ba7958cf
+KEYS = {'ArrowRight': 'next', 'ArrowLeft': 'prev'}  # key -> the button (class recap-key-<action>) it clicks
+
+_KEY_JS = """(function(){var R=%s,K=%s;window.__recapKeys=window.__recapKeys||{};if(window.__recapKeys[R])return;window.__recapKeys[R]=1;
+document.addEventListener('keydown',function(e){var t=e.target,g=((t&&t.tagName)||'').toLowerCase();
+if(g==='input'||g==='textarea'||g==='select'||(t&&t.isContentEditable)||e.ctrlKey||e.metaKey||e.altKey||!K[e.key])return;
+var rs=document.querySelectorAll('.'+R),r=null;for(var i=0;i<rs.length;i++){if(rs[i].matches(':hover')||rs[i].contains(document.activeElement))r=rs[i];}
+if(!r)return;var b=r.querySelector('.recap-key-'+K[e.key]);if(b&&!b.disabled){b.click();e.preventDefault();}});})();"""
+
+def keyed_box(children:list, # the widget's parts, top to bottom
+              keys:dict=KEYS, # key -> action; the button with class recap-key-<action> inside the box is clicked
+             ):
+    "A `VBox` of `children` with a unique class and the script that turns `keys` into button clicks inside it."
+    import ipywidgets as W
+    root = f"recap-w-{uuid.uuid4().hex[:10]}"
+    js = _KEY_JS % (json.dumps(root), json.dumps(keys))
+    script = W.HTML(f'<img src="data:," alt="" style="display:none" onerror="{html.escape(js, quote=True)}">')
+    box = W.VBox(list(children) + [script]); box.add_class(root); box.add_class('recap-widget')
+    return box
+
+class ShowsWidget:
+    "Mixin: displaying the object shows `self.live()` (an ipywidgets box) and, in the same output, `self.to_html()` for viewers without widgets."
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.live()._repr_mimebundle_()
+        bundle['text/html'] = self.to_html()
+        return bundle
 
 # %% ../nbs/50_widgets.ipynb #18692e9f
 def load_clip_tokenizer(name:str='mini:clip', # 'mini:clip' (the shipped mini CLIP), a local folder or a Hub id
@@ -317,7 +407,7 @@ def _list_ids(pairs, k:int=20) -> str:
     s = ', '.join(f"{i} ({', '.join(m)})" for i, m in pairs[:k])
     return s + (f", ... and {len(pairs) - k} more" if len(pairs) > k else '')
 
-class CaptionWriter(AnnotationState):
+class CaptionWriter(ShowsWidget, AnnotationState):
     "Write a short and a long caption for each image; every caption is saved to a JSONL log as it is typed."
     noun = 'captioned'
 
@@ -412,14 +502,6 @@ class CaptionWriter(AnnotationState):
                     id=[self.ids[k] for k in keep])
         return datasets.Dataset.from_dict(cols, features=feats)
 
-    def view(self, image_size:int=256): # the shown image's longer side in pixels
-        "The ipywidgets view of this writer."
-        return CaptionWriterView(self, image_size)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.view().box)
-
     def __repr__(self):
         s = self.state()
         lines = [f"CaptionWriter: image {s['index'] + 1} of {s['n']} ({s['id']}) · {s['progress']} · log {self.log.path}"]
@@ -432,15 +514,15 @@ class CaptionWriter(AnnotationState):
 # %% ../nbs/50_widgets.ipynb #034a5761
 def count_html(n:int, limit:int=CLIP_MAX_TOKENS) -> str:
     "The token counter's HTML: grey within the limit, bold red over it."
-    if n > limit: return f'<span style="color:#c62828;font-weight:bold">{n} / {limit} CLIP tokens: over the limit, CLIP cuts the rest</span>'
+    if n > limit: return f'<span class="recap-over" style="color:#c62828;font-weight:bold">{n} / {limit} CLIP tokens: over the limit, CLIP cuts the rest</span>'
     return f'<span style="color:#666">{n} / {limit} CLIP tokens</span>'
 
-class CaptionWriterView:
+class CaptionWriterView(ShowsWidget):
     "The ipywidgets layer over a `CaptionWriter`: reads its state, forwards every edit and click to its methods."
     def __init__(self, writer:CaptionWriter, image_size:int=256):
         import ipywidgets as W
-        self.writer, self.image_size, self._shown, self._syncing = writer, image_size, None, False
-        self.image = W.Image(format='png')
+        self.writer, self._shown, self._syncing = writer, None, False
+        self.slot = ImageSlot(image_size); self.image = self.slot.image
         self.title = W.HTML()
         self.text, self.count = {}, {}
         rows = []
@@ -451,7 +533,7 @@ class CaptionWriterView:
             self.count[f] = W.HTML()
             rows.append(W.VBox([W.HTML(f'<b>{instruction}</b>'), self.text[f], self.count[f]]))
         self.nav = NavBar(writer)
-        self.box = W.VBox([self.title, W.HBox([self.image, W.VBox(rows)]), self.nav.box])
+        self.box = keyed_box([self.title, W.HBox([self.slot.box, W.VBox(rows)]), self.nav.box])
         writer.observe(self.refresh)
         self.refresh()
 
@@ -464,7 +546,7 @@ class CaptionWriterView:
         self._syncing = True
         try:
             if self._shown != w.id:  # re-encode the image only when the item changes, not on every keystroke
-                self.image.value, self._shown = display_png(w.image(), self.image_size), w.id
+                self.slot.show(w.items.raw(w.index)); self._shown = w.id
             self.title.value = f"<b>{w.id}</b>"
             for f in INSTRUCTIONS:
                 if self.text[f].value != w.caption(f): self.text[f].value = w.caption(f)
@@ -474,140 +556,30 @@ class CaptionWriterView:
             self.nav.refresh()
         finally: self._syncing = False
 
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+    def live(self): return self.box
+    def to_html(self) -> str: return self.writer.to_html(self.slot.size)
 
-# %% ../nbs/50_widgets.ipynb #8917861a
-class RatingState:
-    "Plain-data state of the rating widget: per prompt, anonymized shuffled images; marks logged to JSONL per rater."
-    noun = 'prompts rated'
-    def __init__(self, manifest, # DataFrame: model, prompt_id, prompt, seed, path (a sample folder's manifest, paths absolute)
-                 log_path, # the JSONL log (shared by raters or one per rater)
-                 rater:str, # the rater's id, recorded with every mark
-                 seed:int=0, # seeds the per-prompt shuffling and letters
-                ):
-        need = ['model', 'prompt_id', 'prompt', 'seed', 'path']
-        miss = [c for c in need if c not in manifest.columns]
-        if miss: raise KeyError(f"RatingState: the manifest lacks {miss}; it has {list(manifest.columns)}")
-        if not isinstance(rater, str) or not rater.strip() or any(c in rater for c in '@|'): raise ValueError(f"rater={rater!r}: give a non-empty id without '@' or '|'")
-        if not len(manifest): raise ValueError("RatingState: the manifest is empty: nothing to rate")
-        self.rater, self.log, self.index, self._listeners = rater, JsonlLog(log_path), 0, []
-        self.prompts = list(dict.fromkeys(manifest.prompt_id))
-        self._rows, self._text, self._letters = {}, {}, {}
-        for k, (pid, g) in enumerate(manifest.groupby('prompt_id', sort=False)):
-            rng = np.random.default_rng([seed, k])
-            models = list(dict.fromkeys(g.model)); letters = [chr(65 + i) for i in rng.permutation(len(models))]
-            self._letters[pid] = dict(zip(models, letters))
-            self._rows[pid] = [g.iloc[i] for i in rng.permutation(len(g))]
-            self._text[pid] = g.prompt.iloc[0]
-
-    def _key(self, r) -> str: return f"{r.prompt_id}|{r.model}|{int(r.seed)}"
-
-# %% ../nbs/50_widgets.ipynb #b0e30b25
+# %% ../nbs/50_widgets.ipynb #b3c3f1e6
 @patch
-def view(self:RatingState, i:int|None=None) -> dict:
-    "What the rater sees for prompt `i` (default: the current one): the prompt and its slots (letter, path, marked)."
-    pid = self.prompts[self.index if i is None else i]
-    slots = [dict(slot=k, label=f"{self._letters[pid][r.model]}{j}", path=str(r.path), exists=Path(r.path).exists(),
-                  good=bool(self.log.latest.get(self._key(r), {}).get(f'good@{self.rater}', False)))
-             for k, (r, j) in enumerate(zip(self._rows[pid], _seed_ranks(self._rows[pid])))]
-    return dict(prompt_id=pid, prompt=self._text[pid], slots=slots, rated=self.is_done(pid))
-
-def _seed_ranks(rows) -> list:
-    "Per row, its seed's rank among its model's seeds (1-based): 'A2' is model A's second image."
-    ranks = {}
-    for r in sorted(rows, key=lambda r: (r.model, int(r.seed))): ranks[(r.model, int(r.seed))] = sum(1 for k in ranks if k[0] == r.model) + 1
-    return [ranks[(r.model, int(r.seed))] for r in rows]
+def view(self:CaptionWriter, image_size:int=256): # the shown image's longer side in pixels
+    "The ipywidgets view of this writer."
+    return CaptionWriterView(self, image_size)
 
 @patch
-def toggle(self:RatingState, slot:int) -> bool:
-    "Mark (or unmark) image `slot` of the current prompt as following the prompt; logged at once. Returns the new mark."
-    r = self._rows[self.prompts[self.index]][slot]
-    new = not self.log.latest.get(self._key(r), {}).get(f'good@{self.rater}', False)
-    self.log.append(self._key(r), f'good@{self.rater}', new); self._changed()
-    return new
+def to_html(self:CaptionWriter, image_size:int=256) -> str:
+    "The current screen as static HTML: the image, each instruction with its caption and token count."
+    s = self.state()
+    rows = ''.join(f"<p><b>{INSTRUCTIONS[f]}</b><br>{html.escape(s['captions'][f]) or '<i>(not written)</i>'}<br>"
+                   f"{count_html(s['tokens'][f], self.max_tokens)}</p>" for f in INSTRUCTIONS)
+    return (f"<div><b>{html.escape(s['id'])}</b> · {s['progress']}<div style='display:flex;gap:12px'>"
+            f"{image_html(self.items.raw(self.index), image_size)}<div>{rows}</div></div></div>")
 
 @patch
-def submit(self:RatingState) -> int|None:
-    "Record the current prompt as rated (every image's mark, unmarked ones as False) and move to the next prompt not rated yet (None when all are)."
-    pid, field = self.prompts[self.index], f'good@{self.rater}'
-    for r in self._rows[pid]:
-        if field not in self.log.latest.get(self._key(r), {}): self.log.append(self._key(r), field, False)
-    self.log.append(pid, f'rated@{self.rater}', True)
-    nxt = self.first_todo(self.index)
-    if nxt is not None: self.index = nxt
-    self._changed(); return nxt
+def live(self:CaptionWriter): return self.view().box
 
-# %% ../nbs/50_widgets.ipynb #9ae10c0d
-@patch
-def is_done(self:RatingState, pid:str) -> bool: return bool(self.log.latest.get(pid, {}).get(f'rated@{self.rater}'))
-@patch(as_prop=True)
-def n(self:RatingState) -> int: return len(self.prompts)
-@patch(as_prop=True)
-def n_done(self:RatingState) -> int: return sum(self.is_done(p) for p in self.prompts)
-@patch
-def progress(self:RatingState) -> str: return f"{self.n_done} of {self.n} {self.noun}"
-@patch
-def first_todo(self:RatingState, start:int=0) -> int|None:
-    "Index of the first prompt from `start` on (wrapping around) not rated yet; None when all are."
-    return next(((start + k) % self.n for k in range(self.n) if not self.is_done(self.prompts[(start + k) % self.n])), None)
-@patch
-def observe(self:RatingState, fn): self._listeners.append(fn)
-@patch
-def _changed(self:RatingState):
-    for fn in self._listeners: fn(self)
-@patch
-def goto(self:RatingState, i:int) -> int:
-    if not -self.n <= i < self.n: raise IndexError(f"prompt {i} is out of range: there are {self.n} prompts")
-    self.index = i % self.n; self._changed(); return self.index
-@patch
-def next(self:RatingState) -> int: return self.goto(min(self.index + 1, self.n - 1))
-@patch
-def prev(self:RatingState) -> int: return self.goto(max(self.index - 1, 0))
-@patch
-def next_todo(self:RatingState) -> int|None:
-    t = self.first_todo(self.index)
-    if t is not None: self.goto(t)
-    return t
-
-# %% ../nbs/50_widgets.ipynb #239727b2
-@patch
-def to_html(self:RatingState, i:int|None=None) -> str:
-    "The prompt's view as static HTML (images inline, marked ones outlined; a missing file shows its path)."
-    import base64, html as H
-    v = self.view(i)
-    def cell(s):
-        if not s['exists']: return f"<div style='width:128px;height:128px;border:1px dashed #999;font-size:10px'>missing: {H.escape(s['path'])}</div>"
-        b64 = base64.b64encode(Path(s['path']).read_bytes()).decode()
-        return f"<img src='data:image/png;base64,{b64}' width=128 style='border:3px solid {'#2a2' if s['good'] else '#ddd'}'>"
-    cells = ''.join(f"<figure style='display:inline-block;margin:4px'>{cell(s)}<figcaption>{s['label']}</figcaption></figure>" for s in v['slots'])
-    return f"<div><b>{H.escape(v['prompt'])}</b> ({'rated' if v['rated'] else 'not rated'})<br>{cells}</div>"
-
-class RatingWidget:
-    "The human-evaluation rater: toggles under anonymized images of one prompt, done, navigation (the toolkit's NavBar)."
-    def __init__(self, state:RatingState):
-        import ipywidgets as W
-        self.state, self.nav = state, NavBar(state)
-        self.prompt, self.grid, self.done = W.HTML(), W.HBox(layout=W.Layout(flex_flow='row wrap')), W.Button(description='done ✓', button_style='success')
-        self.done.on_click(lambda _: state.submit())
-        state.observe(lambda _: self.refresh())
-        self.box = W.VBox([self.prompt, self.grid, W.HBox([self.done]), self.nav.box])
-        self.refresh()
-
-    def refresh(self):
-        import ipywidgets as W
-        v = self.state.view()
-        self.prompt.value = f"<h4>{v['prompt']}</h4><i>{self.state.progress()}</i>"
-        items = []
-        for s in v['slots']:
-            t = W.ToggleButton(value=s['good'], description=s['label'], layout=W.Layout(width='128px'))
-            t.observe(lambda ch, k=s['slot']: self.state.toggle(k) if ch['new'] != self.state.view()['slots'][k]['good'] else None, names='value')
-            img = W.Image(value=Path(s['path']).read_bytes(), width=128) if s['exists'] else W.HTML(f"missing: {s['path']}")
-            items.append(W.VBox([img, t]))
-        self.grid.children = items
-        self.nav.refresh()
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.box)
+# %% ../nbs/50_widgets.ipynb #21b00283
+def __getattr__(name):  # the rating widget moved to recap_nb.gencompare (it imports this module, so it is looked up lazily)
+    if name in ('RatingState', 'RatingWidget'):
+        from recap_nb import gencompare
+        return getattr(gencompare, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ echo "== 2/4 notebooks are clean"
 must_not_change nbs "make clean-nbs" nbdev-clean
 echo "== 3/4 notebook tests (nbdev-test; cells flagged slow/gpu are skipped)"
 nbdev-test --n-workers 2 --timing
-echo "== 4/4 pytest"
-python -m pytest -q tests --deselect tests/test_lock.py::test_environment_is_the_locked_one
+echo "== 4/4 pytest (tests/test_browser.py drives Chromium through Voila: it must run under CI=1, elsewhere it may skip)"
+python -m pytest -q -rs tests --deselect tests/test_lock.py::test_environment_is_the_locked_one
+if [ -f runs/test-artifacts/caption_compare.png ]; then echo "browser test screenshots: runs/test-artifacts/"; fi
 echo "test suite finished in $(( $(date +%s) - start )) s"

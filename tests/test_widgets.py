@@ -254,3 +254,187 @@ def test_helpers():
     assert Image.open(io.BytesIO(display_png(im, 256))).size == (256, 256)
     assert Image.open(io.BytesIO(display_png(Image.new('RGB', (512, 256)), 256))).size == (256, 128)
     assert 'over' in count_html(78) and 'over' not in count_html(77)
+
+
+# ---------------------------------------------------------------- the toolkit every widget uses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recap_nb.widgets import ImageSlot, image_html, image_png, keyed_box, ShowsWidget
+from recap_nb.compare import CaptionCompare, CaptionCompareState
+from recap_nb.gencompare import GenerationCompare, GenerationState, RatingState, RatingWidget, per_prompt_scores
+from recap_nb.sample import noise_seed
+
+COLS = ['alttext', 'human_short', 'human_long']
+
+
+def test_image_slot_placeholders(tmp_path):
+    slot = ImageSlot(32)
+    assert slot.show(Image.new('RGB', (8, 8))) and slot.box.children == (slot.image,)
+    assert not slot.show(tmp_path / 'gone.png') and f"missing: {tmp_path / 'gone.png'}" in slot.missing.value
+    (tmp_path / 'bad.png').write_bytes(b'\x89PNG broken')
+    assert image_png(tmp_path / 'bad.png')[1].startswith(f"unreadable: {tmp_path / 'bad.png'}")
+    assert not slot.show(None, 'not generated') and 'not generated' in slot.missing.value
+    assert 'missing: /no/such.png' in image_html({'bytes': None, 'path': '/no/such.png'})
+
+
+def test_every_widget_is_built_from_the_toolkit(ann, tok, tmp_path):
+    "Each widget: a keyed_box (→ / ← keys), the NavBar, ImageSlots, and a static HTML copy in its display bundle."
+    man = _manifest(tmp_path)
+    widgets = [CaptionWriter(ann, tmp_path / 'c.jsonl', tokenizer=tok).view(), CaptionCompare(ann, COLS, tokenizer=tok),
+               GenerationCompare(man), RatingWidget(RatingState(man, tmp_path / 'r.jsonl', 'ann'))]
+    for w in widgets:
+        assert isinstance(w, ShowsWidget) and isinstance(w.nav, NavBar)
+        assert 'recap-widget' in w.box._dom_classes and 'ArrowRight' in w.box.children[-1].value
+        assert 'recap-key-next' in w.nav.next._dom_classes and 'recap-key-prev' in w.nav.prev._dom_classes
+        b = w._repr_mimebundle_()
+        assert b['application/vnd.jupyter.widget-view+json']['model_id'] and 'data:image/png;base64' in b['text/html']
+    from recap_nb.widgets import RatingState as moved  # the rating widget's old import still works
+    assert moved is RatingState
+
+
+def test_navbar_jump_box_does_not_move_the_state_while_syncing(ann, tok):
+    cc = CaptionCompare(ann, COLS, tokenizer=tok)
+    cc.state.goto_position(4)
+    assert cc.nav.jump.value == 5
+    k = cc.set_filter(text=ann[0]['human_short'][:12])  # fewer rows than the jump box's old value
+    assert k >= 1 and cc.state.index == 0 and cc.nav.jump.value == 1 and cc.nav.jump.max == k
+    assert cc.nav.todo is None and cc.nav.random is not None  # no "next to do" in a browser, a random button instead
+
+
+# ---------------------------------------------------------------- caption comparison
+def test_caption_compare_filters_and_navigation(ann, tok):
+    cc = CaptionCompare(ann, COLS, tokenizer=tok)
+    s = cc.state
+    assert (s.index, s.size, s.position) == (0, 5, 0) and cc.next() == 1 and cc.prev() == 0
+    assert cc.cards['human_long'].value.count(ann[0]['human_long'][:20]) == 1
+    word = ann[3]['human_short'].split()[1].upper()
+    want = [i for i in range(5) if any(word.lower() in ann[i][c].lower() for c in COLS)]
+    assert cc.set_filter(text=word) == len(want) and s.visible == want and cc.search.value == word
+    toks = {c: np.array(s.column_stats(c).clip_tokens) for c in COLS}
+    n = cc.set_filter(stat='clip_tokens', lo=20)  # any shown column
+    assert s.visible == [i for i in range(5) if any(toks[c][i] >= 20 for c in COLS)] and n == len(s.visible)
+    cc.set_filter(stat='clip_tokens', hi=19, column='human_short')
+    assert s.visible == [i for i in range(5) if toks['human_short'][i] <= 19]
+    cc.set_filter(stat='clip_tokens', lo=1000)
+    assert s.index is None and s.next() is None and cc.card_box.children == () and 'no row matches' in cc.banner.value
+    cc.set_filter()
+    assert s.size == 5 and s.index == 0
+    with pytest.raises(ValueError, match='does not pass the filter'):
+        cc.set_filter(text=ann[1]['human_short']); cc.goto(4)
+    with pytest.raises(KeyError, match="column 'terse' is not shown"): cc.set_filter(stat='words', column='terse')
+    with pytest.raises(TypeError, match='lo must be a number'): cc.set_filter(stat='words', lo='5')
+    with pytest.raises(TypeError, match='list of column names'): CaptionCompare(ann, 'alttext', tokenizer=tok)
+
+
+def test_caption_compare_bad_input(ann, tok, tmp_path):
+    cc = CaptionCompare(ann, ['alttext', 'recap_short', 'recap_long'], tokenizer=tok)  # not recaptioned
+    msg = cc.state.messages()[0]
+    assert "no column 'recap_short', 'recap_long'" in msg and 'its columns: id, image, scene, alttext, human_short' in msg
+    assert cc.state.columns == ['alttext'] and 'recap-caption' in cc.to_html()
+    nocap = CaptionCompare([dict(image=Image.new('RGB', (8, 8)))], tokenizer=tok)  # no caption column at all
+    assert nocap.state.columns == [] and 'its columns: image' in nocap.banner.value
+    rows = [dict(id='a', image=str(tmp_path / 'gone.png'), alttext='a red circle.'), dict(id='b', image=None, alttext=None)]
+    lost = CaptionCompare(rows, tokenizer=tok)
+    assert f"missing: {tmp_path / 'gone.png'}" in lost.slot.missing.value
+    lost.next(); assert 'no image' in lost.slot.missing.value and '(no caption)' in lost.cards['alttext'].value
+    for empty in ([], ann.select([])):
+        e = CaptionCompare(empty, COLS, tokenizer=tok)
+        assert e.state.index is None and e.random() is None and 'the dataset is empty' in e.banner.value and e.nav.next.disabled
+
+
+def test_caption_compare_saved_view(ann, tok, tmp_path, caplog):
+    p = tmp_path / 'view.jsonl'
+    cc = CaptionCompare(ann, COLS, tokenizer=tok, path=p)
+    cc.set_filter(stat='words', lo=3)
+    cc.state.goto_position(2)
+    again = CaptionCompare(ann, COLS, tokenizer=tok, path=p)
+    assert again.state.filter['stat'] == 'words' and again.state.index == cc.state.index and again.stat.value == 'words'
+    with caplog.at_level(logging.WARNING, logger='recap_nb.compare'):
+        other = CaptionCompare(ann, ['alttext'], tokenizer=tok, path=tmp_path / 'v2.jsonl')
+        other.set_filter(stat='words', column='alttext')
+        fresh = CaptionCompare(ann, ['human_short'], tokenizer=tok, path=tmp_path / 'v2.jsonl')
+    assert 'does not fit this dataset' in caplog.text and fresh.state.filter['stat'] is None
+
+
+# ---------------------------------------------------------------- generation comparison
+def _manifest(tmp_path, models=('alt', 'recap'), prompts=2, seeds=2):
+    rows = []
+    for m, color in zip(models, ('red', 'blue', 'green')):
+        for p in range(prompts):
+            for s in range(seeds):
+                f = tmp_path / m / f'p{p}' / f'{s}.png'; f.parent.mkdir(parents=True, exist_ok=True)
+                Image.new('RGB', (16, 16), color).save(f)
+                rows.append(dict(model=m, prompt_id=f'p{p}', prompt=f'prompt {p}', seed=s, path=str(f)))
+    return pd.DataFrame(rows)
+
+
+class FakePipe:
+    "Stands in for a diffusers pipeline: records the generator seeds, returns one grey level per seed."
+    device = type('D', (), {'type': 'cpu'})()
+    def __init__(self): self.calls = []
+    def __call__(self, prompts, generator, **kw):
+        seeds = [g.initial_seed() for g in generator]; self.calls.append((prompts, seeds, kw))
+        return type('Out', (), {'images': [Image.new('RGB', (8, 8), (s % 256,) * 3) for s in seeds]})()
+
+
+def test_generation_compare_grid_scores_order(tmp_path):
+    man = _manifest(tmp_path)
+    units = pd.DataFrame(dict(model=['alt', 'alt', 'recap'], prompt_id=['p0', 'p0', 'p0'], seed=[0, 1, 0], key=['x'] * 3,
+                              metric=['soa', 'soa', 'count'], value=[1., 0., 0.]))
+    gc = GenerationCompare(man, scores=units)
+    g = gc.state.grid()
+    assert g['models'] == ['alt', 'recap'] and g['seeds'] == [0, 1] and g['scores'] == {'alt': {'SOA': 0.5}, 'recap': {'count accuracy': 1.0}}
+    assert 'SOA' in gc.cols['alt'][1].value and gc.cols['alt'][0][1].image.value
+    gc.state.move('recap', 0); assert gc.state.order == ['recap', 'alt'] and gc.grid_box.children[0] is gc.cols['recap'][2]
+    gc.tools['recap'][0].value = False; assert gc.state.shown == ['alt'] and gc.state.hidden == {'recap'}
+    gc.state.hide('alt'); assert 'every model is hidden' in gc.banner.value
+    with pytest.raises(ValueError, match='every model once'): gc.state.set_order(['alt'])
+    gc.choice.value = 'p1'; assert gc.state.prompt_id == 'p1' and gc.nav.label.value.startswith('prompt 2 of 2')
+    tidy = pd.DataFrame(dict(model=['alt'], prompt_id=['p1'], metric=['my metric'], value=[0.25]))
+    assert GenerationState(man, scores=tidy).scores_for('alt', 'p1') == {'my metric': 0.25}
+
+
+def test_generation_compare_bad_input(tmp_path):
+    man = _manifest(tmp_path)
+    Path(man.path[1]).unlink()
+    gc = GenerationCompare(man)
+    assert gc.state.cells('alt')[1]['why'] == f"missing: {man.path[1]}" and f"missing: {man.path[1]}" in gc.to_html()
+    assert gc.state.messages() == ['1 of 4 images of this prompt are missing on disk (marked)']
+    assert f"missing: {man.path[1]}" in gc.cols['alt'][0][1].missing.value
+    with pytest.raises(KeyError, match=r"lacks \['path'\]"): GenerationCompare(man.drop(columns='path'))
+    with pytest.raises(FileNotFoundError, match='not a sample folder'): GenerationCompare(tmp_path / 'nowhere')
+    with pytest.raises(ValueError, match='nothing to compare'): GenerationCompare(man.iloc[:0])
+    gc.state.type_prompt('A purple cross.')
+    assert gc.state.prompt == 'A purple cross.' and 'pass pipelines= to generate' in gc.banner.value
+    with pytest.raises(ValueError, match='non-empty prompt'): gc.state.type_prompt('  ')
+
+
+def test_generation_on_demand_uses_the_sampling_seeds(tmp_path):
+    man, pipe = _manifest(tmp_path, models=('alt',)), FakePipe()
+    gc = GenerationCompare(man, pipelines={'new': pipe}, out_dir=tmp_path / 'gen')
+    assert [c['why'] for c in gc.state.cells('new')] == ['not generated'] * 2
+    assert gc.state.generate() == 2 and pipe.calls[0][1] == [noise_seed('p0', 0), noise_seed('p0', 1)]
+    assert all(c['exists'] for c in gc.state.cells('new')) and gc.state.generate() == 0  # nothing left to make
+    pid = gc.state.type_prompt('Two red circles.')
+    assert pipe.calls[-1][0] == ['Two red circles.'] * 2 and pipe.calls[-1][1] == [noise_seed(pid, 0), noise_seed(pid, 1)]
+    assert gc.state.cells('alt')[0]['why'] == 'not generated (no pipeline passed for this model)'
+    assert Path(gc.state.cells('new')[0]['path']).parent == tmp_path / 'gen' / 'new' / pid
+
+
+def test_caption_compare_reads_a_recaptioning_folder(ann, tok, tmp_path):
+    "The shards `recaption` writes (id, image, alttext, recap_short, recap_long, ..., skip_reason), a skipped row included."
+    from recap_nb.recaption import shard_features, write_parquet_shard
+    feats = shard_features(ann.select_columns(['image', 'alttext', 'id']))
+    cols = {c: [None, None] for c in feats}
+    cols.update(id=['a', 'b'], image=[ann[0]['image'], None], alttext=[ann[0]['alttext'], 'gone'], recap_short=['A shape.', None],
+                recap_long=['A long caption ' * 10, None], skip_reason=[None, 'unreadable image'])
+    write_parquet_shard(cols, feats, tmp_path / 'data' / 'shard-00000.parquet')
+    cc = CaptionCompare(tmp_path, tokenizer=tok)
+    assert cc.state.columns == ['alttext', 'recap_short', 'recap_long'] and cc.state.missing == [] and cc.state.ids == ['a', 'b']
+    assert cc.slot.box.children == (cc.slot.image,) and 'A shape.' in cc.cards['recap_short'].value
+    cc.next()
+    assert 'no image' in cc.slot.missing.value and '(no caption)' in cc.cards['recap_long'].value
+    assert cc.set_filter(text='long caption') == 1 and cc.state.index == 0
