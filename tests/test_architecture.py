@@ -5,14 +5,14 @@ Rules (module -> what it may not import):
   core                 -> any other recap_nb module (everything builds on it)
   every stage          -> recap_nb.cli (the command line calls stages, never the reverse)
   evaluate             -> recap_nb.finetune, recap_nb.captioner (evaluation reads samples and captions from disk)
-  finetune             -> recap_nb.captioner (stages meet through data on disk)
-  captioner            -> recap_nb.finetune
+  finetune             -> recap_nb.captioner, recap_nb.captioner_train (stages meet through data on disk)
+  captioner(_train)    -> recap_nb.finetune
 """
 import ast
 from pathlib import Path
 
 PKG = Path(__file__).parents[1] / 'recap_nb'
-STAGES = ('data', 'textstats', 'clipkit', 'captioner', 'decoding', 'recaption', 'finetune', 'sample', 'evaluate', 'widgets')
+STAGES = ('data', 'textstats', 'clipkit', 'captioner', 'captioner_train', 'decoding', 'recaption', 'finetune', 'sample', 'evaluate', 'widgets')
 RULES = [  # (modules the rule applies to, forbidden import prefix, why)
     (STAGES, 'recap_nb.mini', 'a stage must not import the mini world'),
     (('core',), 'recap_nb.', 'core must not import another recap_nb module'),
@@ -20,7 +20,9 @@ RULES = [  # (modules the rule applies to, forbidden import prefix, why)
     (('evaluate',), 'recap_nb.finetune', 'evaluation reads samples from disk, not the trainer'),
     (('evaluate',), 'recap_nb.captioner', 'evaluation reads captions from disk, not the captioner'),
     (('finetune',), 'recap_nb.captioner', 'fine-tuning and captioning meet through data on disk'),
-    (('captioner',), 'recap_nb.finetune', 'fine-tuning and captioning meet through data on disk'),
+    (('captioner', 'captioner_train'), 'recap_nb.finetune', 'fine-tuning and captioning meet through data on disk'),
+    (('finetune',), 'recap_nb.captioner_train', 'fine-tuning and captioning meet through data on disk'),
+    (('evaluate',), 'recap_nb.captioner_train', 'evaluation reads captions from disk, not the captioner'),
 ]
 
 
