@@ -85,6 +85,7 @@ def _pad(rows, value:int):
         ids[i, :len(r)] = torch.tensor(r, dtype=torch.long); mask[i, :len(r)] = 1
     return ids, mask
 
+# %% ../nbs/10_captioner.ipynb #ca70d0bc
 class Adapter:
     "How one family's prompt, caption and image go into its model; subclasses fill in the family specifics."
     family = model_type = model_class = None
@@ -125,6 +126,7 @@ class Adapter:
     def image_processor(self, image_size:int): raise NotImplementedError
     def processor(self, tok, image_processor): return None
 
+# %% ../nbs/10_captioner.ipynb #32b0abfc
 _ADAPTERS = {}
 def register_adapter(cls):
     "Class decorator: register an `Adapter` under its `family`."
@@ -227,6 +229,7 @@ def _train_bpe(corpus, vocab_size, specials, byte_level:bool):
     m = json.loads(tk.to_str())['model']
     return m['vocab'], [tuple(x.split(' ')) if isinstance(x, str) else tuple(x) for x in m['merges']]
 
+# %% ../nbs/10_captioner.ipynb #07f0a575
 @register_adapter
 class Florence2Adapter(Adapter):
     family, model_type, model_class = 'florence2', 'florence2', 'Florence2ForConditionalGeneration'
@@ -389,6 +392,7 @@ class Caption(str):
         s = super().__new__(cls, text); s.hit_max = bool(hit_max); return s
     def __reduce__(self): return (Caption, (str(self), self.hit_max))
 
+# %% ../nbs/10_captioner.ipynb #97a8d6d0
 @dataclass
 class CaptionerBundle:
     "A loaded captioner: model, tokenizer, image processor, family adapter, device and dtype."
@@ -456,6 +460,7 @@ class CaptionerBundle:
             lg = ad.logits(self.model, px, input_ids[:, :k], attention_mask[:, :k], input_ids[:, k:], attention_mask[:, k:])
         return lg[:, -1].float()
 
+# %% ../nbs/10_captioner.ipynb #fcff0919
 def null_images(pixel_values, # [B, 3, H, W] normalized images
                 image_mask=None, # bool [B]: True rows become the null image
                ):
@@ -467,6 +472,7 @@ def null_images(pixel_values, # [B, 3, H, W] normalized images
     if not m.any(): return pixel_values
     return torch.where(m[:, None, None, None], torch.zeros_like(pixel_values), pixel_values)
 
+# %% ../nbs/10_captioner.ipynb #f96d83e4
 def load_captioner(name_or_path:str, # Hub id, local folder, or 'mini:captioner'
                    family:str|None=None, # None: read from config.json's model_type
                    device='cpu', # where the model goes
@@ -496,6 +502,7 @@ def load_captioner(name_or_path:str, # Hub id, local folder, or 'mini:captioner'
     ad.attach(model, tok)
     return CaptionerBundle(model.eval(), tok, ip, family, dev, dt, name, max_length, ad.n_image_tokens(model, ip))
 
+# %% ../nbs/10_captioner.ipynb #0bea6db0
 def _bnb_config(quantize, device):
     "A 4-bit BitsAndBytesConfig for QLoRA; clear errors where it cannot run."
     import torch

@@ -112,6 +112,7 @@ def _encode_lossless(im:Image.Image) -> bytes:
     except (OSError, ValueError, KeyError):
         buf = io.BytesIO(); im.save(buf, 'TIFF'); return buf.getvalue()
 
+# %% ../nbs/01_data.ipynb #373f2ccc
 def check_image(data:bytes, # encoded image
                 max_pixels:int=DEFAULT_MAX_PIXELS, # larger images (by header) are rejected before decoding
                 min_side:int|None=None, # if set, both sides must be >= this (reason 'filter:min_side')
@@ -274,6 +275,7 @@ class ImageAccess:
         except FileNotFoundError: return None, 'missing_file', f'{p} does not exist'
         except OSError as e: return None, 'missing_file', f'{p}: {type(e).__name__}: {e}'[:200]
 
+# %% ../nbs/01_data.ipynb #ae38392d
 def _image_bytes(ref, base, access:ImageAccess) -> tuple:
     "Resolve an image reference to `(bytes, None, '')` or `(None, reason, detail)`."
     if isinstance(ref, dict):

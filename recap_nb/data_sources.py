@@ -68,6 +68,7 @@ def _passthrough_names(cols, mapping, reserved=_OWN) -> dict:
         out[c] = f'src_{n}' if n in reserved else n
     return out
 
+# %% ../nbs/01_data_sources.ipynb #7c46317a
 def _from_dataset(ds, name, columns, kind='dataset') -> _Rows:
     "Rows of an in-memory or on-disk `datasets.Dataset`; pass-through columns keep their features."
     from datasets import Image as HFImage
@@ -125,6 +126,7 @@ def _df_records(df) -> list:
     df = df.astype(object).where(df.notna(), None) if len(df) else df
     return df.to_dict('records')
 
+# %% ../nbs/01_data_sources.ipynb #5b887929
 def _from_table(paths, name, columns) -> _Rows:
     "Rows of parquet/csv/jsonl tables (or a DataFrame) whose image column holds paths, urls or bytes."
     import pandas as pd
