@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from fastcore.basics import patch_to
 from tqdm.auto import tqdm
 
 from .core import get_device, get_dtype, resolve_model
@@ -256,31 +257,38 @@ class Florence2Adapter(Adapter):
                              max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **generate_kwargs)
         return out[:, prompt.shape[1] - k:]
-    def build_tokenizer(self, corpus, vocab_size):
-        from transformers import BartTokenizer
-        vocab, merges = _train_bpe(corpus, vocab_size, ['<s>', '<pad>', '</s>', '<unk>', '<mask>'], byte_level=True)
-        return BartTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
-    def tiny_config(self, tok, image_size, **overrides):
-        from transformers import Florence2Config
-        v = _vision_overrides(dict(depths=[1], patch_size=[7], patch_stride=[4], patch_padding=[3], patch_prenorm=[False],
-                                   embed_dim=[32], num_heads=[2], num_groups=[2], window_size=4, drop_path_rate=0.0,
-                                   projection_dim=32), overrides)
-        t = dict(model_type='bart', vocab_size=len(tok), max_position_embeddings=256, encoder_layers=1, decoder_layers=1,
-                 encoder_ffn_dim=64, decoder_ffn_dim=64, encoder_attention_heads=2, decoder_attention_heads=2, d_model=32,
-                 dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, bos_token_id=tok.bos_token_id,
-                 eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.eos_token_id,
-                 forced_bos_token_id=tok.bos_token_id)
-        t.update(overrides.pop('text_config', {}) or {})
-        return Florence2Config(text_config=t, vision_config=v, image_token_id=tok.image_token_id, **overrides)
-    def image_processor(self, image_size):
-        from transformers import CLIPImageProcessorPil
-        ip = CLIPImageProcessorPil(size={'height': image_size, 'width': image_size}, crop_size={'height': image_size, 'width': image_size},
-                                   do_center_crop=False, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
-        ip.image_seq_length = (image_size // 4) ** 2 + 1  # set for real by tiny_captioner from the vision tower
-        return ip
-    def processor(self, tok, ip):
-        from transformers import Florence2Processor
-        return Florence2Processor(image_processor=ip, tokenizer=tok)
+
+
+# %% ../nbs/10_captioner.ipynb #5865a944
+@patch_to(Florence2Adapter)
+def build_tokenizer(self, corpus, vocab_size):
+    from transformers import BartTokenizer
+    vocab, merges = _train_bpe(corpus, vocab_size, ['<s>', '<pad>', '</s>', '<unk>', '<mask>'], byte_level=True)
+    return BartTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
+@patch_to(Florence2Adapter)
+def tiny_config(self, tok, image_size, **overrides):
+    from transformers import Florence2Config
+    v = _vision_overrides(dict(depths=[1], patch_size=[7], patch_stride=[4], patch_padding=[3], patch_prenorm=[False],
+                               embed_dim=[32], num_heads=[2], num_groups=[2], window_size=4, drop_path_rate=0.0,
+                               projection_dim=32), overrides)
+    t = dict(model_type='bart', vocab_size=len(tok), max_position_embeddings=256, encoder_layers=1, decoder_layers=1,
+             encoder_ffn_dim=64, decoder_ffn_dim=64, encoder_attention_heads=2, decoder_attention_heads=2, d_model=32,
+             dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, bos_token_id=tok.bos_token_id,
+             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.eos_token_id,
+             forced_bos_token_id=tok.bos_token_id)
+    t.update(overrides.pop('text_config', {}) or {})
+    return Florence2Config(text_config=t, vision_config=v, image_token_id=tok.image_token_id, **overrides)
+@patch_to(Florence2Adapter)
+def image_processor(self, image_size):
+    from transformers import CLIPImageProcessorPil
+    ip = CLIPImageProcessorPil(size={'height': image_size, 'width': image_size}, crop_size={'height': image_size, 'width': image_size},
+                               do_center_crop=False, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+    ip.image_seq_length = (image_size // 4) ** 2 + 1  # set for real by tiny_captioner from the vision tower
+    return ip
+@patch_to(Florence2Adapter)
+def processor(self, tok, ip):
+    from transformers import Florence2Processor
+    return Florence2Processor(image_processor=ip, tokenizer=tok)
 
 # %% ../nbs/10_captioner.ipynb #83dddded
 @register_adapter
@@ -310,28 +318,35 @@ class PaliGemmaAdapter(Adapter):
                              pixel_values=pixel_values, max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **generate_kwargs)
         return out[:, prompt.shape[1]:]
-    def build_tokenizer(self, corpus, vocab_size):
-        from transformers import GemmaTokenizer
-        vocab, merges = _train_bpe(corpus, vocab_size, ['<pad>', '<eos>', '<bos>', '<unk>', '<mask>', '<image>'], byte_level=False)
-        return GemmaTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
-    def tiny_config(self, tok, image_size, **overrides):
-        from transformers import PaliGemmaConfig
-        v = _vision_overrides(dict(model_type='siglip_vision_model', hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                   num_attention_heads=2, image_size=image_size, patch_size=16, projection_dim=32), overrides)
-        t = dict(model_type='gemma2', vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                 num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
-                 bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        t.update(overrides.pop('text_config', {}) or {})
-        return PaliGemmaConfig(vision_config=v, text_config=t, image_token_index=tok.image_token_id, projection_dim=t['hidden_size'],
-                               hidden_size=t['hidden_size'], **overrides)
-    def image_processor(self, image_size):
-        from transformers import SiglipImageProcessorPil
-        ip = SiglipImageProcessorPil(size={'height': image_size, 'width': image_size})
-        ip.image_seq_length = (image_size // 16) ** 2
-        return ip
-    def processor(self, tok, ip):
-        from transformers import PaliGemmaProcessor
-        return PaliGemmaProcessor(image_processor=ip, tokenizer=tok)
+
+
+# %% ../nbs/10_captioner.ipynb #dfdb2558
+@patch_to(PaliGemmaAdapter)
+def build_tokenizer(self, corpus, vocab_size):
+    from transformers import GemmaTokenizer
+    vocab, merges = _train_bpe(corpus, vocab_size, ['<pad>', '<eos>', '<bos>', '<unk>', '<mask>', '<image>'], byte_level=False)
+    return GemmaTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
+@patch_to(PaliGemmaAdapter)
+def tiny_config(self, tok, image_size, **overrides):
+    from transformers import PaliGemmaConfig
+    v = _vision_overrides(dict(model_type='siglip_vision_model', hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                               num_attention_heads=2, image_size=image_size, patch_size=16, projection_dim=32), overrides)
+    t = dict(model_type='gemma2', vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+             num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
+             bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    t.update(overrides.pop('text_config', {}) or {})
+    return PaliGemmaConfig(vision_config=v, text_config=t, image_token_index=tok.image_token_id, projection_dim=t['hidden_size'],
+                           hidden_size=t['hidden_size'], **overrides)
+@patch_to(PaliGemmaAdapter)
+def image_processor(self, image_size):
+    from transformers import SiglipImageProcessorPil
+    ip = SiglipImageProcessorPil(size={'height': image_size, 'width': image_size})
+    ip.image_seq_length = (image_size // 16) ** 2
+    return ip
+@patch_to(PaliGemmaAdapter)
+def processor(self, tok, ip):
+    from transformers import PaliGemmaProcessor
+    return PaliGemmaProcessor(image_processor=ip, tokenizer=tok)
 
 # %% ../nbs/10_captioner.ipynb #f7863cdd
 def _set_dropout(config, p:float, fields) -> list:
@@ -427,38 +442,44 @@ class CaptionerBundle:
             px = self.image_processor(images=ims, return_tensors='pt')['pixel_values']
         return dict(pixel_values=px.to(self.device, self.dtype))
 
-    def prompt_ids(self, prefix:str, batch:int=1):
-        "The conditioning prompt of `prefix` repeated `batch` times `[batch, P]` (decoding continues after it)."
-        import torch
-        ids = self.adapter.prompt_ids(self.tokenizer, prefix, self.n_image)
-        return torch.tensor([ids] * batch, dtype=torch.long, device=self.device)
 
-    def caption_ids(self, caption:str) -> list:
-        "Target tokens of a caption (+ eos), truncated to `max_length`."
-        return self.adapter.caption_ids(self.tokenizer, caption, self.max_length)[0]
+# %% ../nbs/10_captioner.ipynb #b56fdb34
+@patch_to(CaptionerBundle)
+def prompt_ids(self, prefix:str, batch:int=1):
+    "The conditioning prompt of `prefix` repeated `batch` times `[batch, P]` (decoding continues after it)."
+    import torch
+    ids = self.adapter.prompt_ids(self.tokenizer, prefix, self.n_image)
+    return torch.tensor([ids] * batch, dtype=torch.long, device=self.device)
 
-    def decode(self, ids) -> list:
-        "Token ids after the prompt -> `Caption` strings (stops at eos; `hit_max` where no eos came before the length limit)."
-        eos, out = self.eos_token_id, []
-        for row in (ids.tolist() if hasattr(ids, 'tolist') else ids):
-            hit = eos not in row
-            row = row[:row.index(eos)] if eos in row else row
-            out.append(Caption(self.tokenizer.decode(row, skip_special_tokens=True).strip(), hit))
-        return out
+@patch_to(CaptionerBundle)
+def caption_ids(self, caption:str) -> list:
+    "Target tokens of a caption (+ eos), truncated to `max_length`."
+    return self.adapter.caption_ids(self.tokenizer, caption, self.max_length)[0]
 
-    def next_token_logits(self, pixel_inputs, input_ids, attention_mask=None, image_mask=None):
-        "Logits `[B, V]` of the next token after `input_ids` (= `prompt_ids(...)` + tokens so far); `image_mask` True rows see the null image."
-        import torch
-        px = pixel_inputs['pixel_values'] if isinstance(pixel_inputs, dict) else pixel_inputs
-        px = null_images(px, image_mask)
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        ad = self.adapter
-        k = {ad.split(r) for r in input_ids.tolist()}
-        if len(k) != 1: raise CaptionerError(f"next_token_logits: rows of input_ids have different prompt layouts {sorted(k)}; decode one prefix per batch")
-        k = k.pop()
-        with torch.no_grad():
-            lg = ad.logits(self.model, px, input_ids[:, :k], attention_mask[:, :k], input_ids[:, k:], attention_mask[:, k:])
-        return lg[:, -1].float()
+@patch_to(CaptionerBundle)
+def decode(self, ids) -> list:
+    "Token ids after the prompt -> `Caption` strings (stops at eos; `hit_max` where no eos came before the length limit)."
+    eos, out = self.eos_token_id, []
+    for row in (ids.tolist() if hasattr(ids, 'tolist') else ids):
+        hit = eos not in row
+        row = row[:row.index(eos)] if eos in row else row
+        out.append(Caption(self.tokenizer.decode(row, skip_special_tokens=True).strip(), hit))
+    return out
+
+@patch_to(CaptionerBundle)
+def next_token_logits(self, pixel_inputs, input_ids, attention_mask=None, image_mask=None):
+    "Logits `[B, V]` of the next token after `input_ids` (= `prompt_ids(...)` + tokens so far); `image_mask` True rows see the null image."
+    import torch
+    px = pixel_inputs['pixel_values'] if isinstance(pixel_inputs, dict) else pixel_inputs
+    px = null_images(px, image_mask)
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    ad = self.adapter
+    k = {ad.split(r) for r in input_ids.tolist()}
+    if len(k) != 1: raise CaptionerError(f"next_token_logits: rows of input_ids have different prompt layouts {sorted(k)}; decode one prefix per batch")
+    k = k.pop()
+    with torch.no_grad():
+        lg = ad.logits(self.model, px, input_ids[:, :k], attention_mask[:, :k], input_ids[:, k:], attention_mask[:, k:])
+    return lg[:, -1].float()
 
 # %% ../nbs/10_captioner.ipynb #fcff0919
 def null_images(pixel_values, # [B, 3, H, W] normalized images

@@ -73,15 +73,13 @@ def prepare_examples(ds, # rows with an image and caption columns (a `datasets.D
                      weights:dict|None=None, # style -> sampling weight; a style of weight 0 may lack its column (default: all required)
                     ) -> dict:
     "Tokenized examples: `pixel_values [N, 3, H, W]`, per style a list of `(image index, caption ids)`, and counts."
-    import torch
     names = ds.column_names if hasattr(ds, 'column_names') else (list(ds[0]) if len(ds) else [])
     if image_col not in names: raise CaptionerError(f"the data has no image column {image_col!r}; columns are {names}")
     check_prefixes(prefixes, columns, names, weights)
     ims, ex = [], {s: [] for s in prefixes}
     no_image, no_caption, cut, n_tok = [], {s: [] for s in prefixes}, [], {s: [] for s in prefixes}
     for i in range(len(ds)):
-        row = ds[i]; rid = _row_id(row, i)
-        im = _as_image(row.get(image_col))
+        row = ds[i]; rid, im = _row_id(row, i), _as_image(row.get(image_col))
         if im is None: no_image.append(rid); continue
         caps = {s: row.get(c) for s, c in columns.items()}
         ok = {s: isinstance(t, str) and t.strip() != '' for s, t in caps.items()}
@@ -101,7 +99,7 @@ def prepare_examples(ds, # rows with an image and caption columns (a `datasets.D
     _warn_skipped(no_image, no_caption, cut, columns, max_length)
     if not ims or not any(ex.values()):
         raise CaptionerError(f"no usable rows: {len(no_image)} without image, captions missing per style {({s: len(v) for s, v in no_caption.items()})}")
-    px = bundle.encode_images(ims)['pixel_values'].cpu() if ims else torch.zeros(0)
+    px = bundle.encode_images(ims)['pixel_values'].cpu()  # ims is not empty here
     return dict(pixel_values=px, examples=ex, counts=dict(rows=len(ds), images=len(ims), no_image=len(no_image),
                 no_caption={s: len(v) for s, v in no_caption.items()}, truncated=len(cut),
                 examples={s: len(v) for s, v in ex.items()}, mean_tokens={s: float(np.mean(v)) if v else 0. for s, v in n_tok.items()}))
@@ -283,12 +281,10 @@ def _encoder_cache_class():
             self.encoder.train(was)
             if self.out is not None: outs = [self.out] + outs
             self.out = _map_outputs(lambda *ts: torch.cat(ts), *outs)
-            k = self.fingerprint(px)
-            self.keys = k if self.keys is None else torch.cat([self.keys, k])
+            k = self.fingerprint(px); self.keys = k if self.keys is None else torch.cat([self.keys, k])
             self.computed += len(px)
         def forward(self, pixel_values=None, *args, **kwargs):
-            px = pixel_values
-            keys = self.fingerprint(px)
+            px = pixel_values; keys = self.fingerprint(px)
             j = self._match(keys)
             miss = (j < 0).nonzero().flatten().tolist()
             for i in miss:  # new images (e.g. the null image of condition masking): each distinct one encoded once

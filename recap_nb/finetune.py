@@ -227,8 +227,7 @@ def build_trainer(cfg:RunConfig, # the run's config (its `finetune` section)
     latents = None
     if fc.cache_latents: latents = _load_or_build_latents(pipe.vae, ds, table, fc, folder, acc, weight_dtype, progress, channels_last)
     elif fc.random_flip: log.info("random_flip: flipping images before the VAE every step")
-    text_cache = None
-    if 'text_encoder' not in modules: text_cache = _text_cache(pipe, table, acc.device, weight_dtype)
+    text_cache = _text_cache(pipe, table, acc.device, weight_dtype) if 'text_encoder' not in modules else None
     return Trainer(cfg, acc, pipe, modules, params, opt, sched, emas, table, ds, noise_scheduler, accum, weight_dtype, latents, text_cache, channels_last)
 
 # %% ../nbs/30_finetune.ipynb #6bb8aee6
