@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from fastcore.basics import patch_to
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
@@ -220,34 +221,39 @@ class LoadReport:
         self.rows.append(dict(index=index, id=row_id, reason=reason, detail=detail))
         self.counts[reason] = self.counts.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        "A few lines: kept / left out, counts per reason, conversions, filters."
-        lines = [f'{self.kind} {self.source}: kept {self.n_out} of {self.n_in} rows '
-                 f'({self.n_skipped} left out) in {self.seconds:.1f} s']
-        for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]):
-            ex = ', '.join(map(str, self.ids(k)[:3])) + (', ...' if v > 3 else '')
-            lines.append(f'  {k}: {v}  [{ex}]')
-        if self.converted: lines.append('  converted to RGB: ' + ', '.join(f'{k}: {v}' for k, v in self.converted.items()))
-        if self.filters_applied or self.filters_missing:
-            lines.append(f'  LAION filters applied: {self.filters_applied or "none"}; no column for: {self.filters_missing or "none"}')
-        return '\n'.join(lines)
-
-    def df(self):
-        "The rows left out as a pandas DataFrame (index, id, reason, detail)."
-        import pandas as pd
-        return pd.DataFrame(self.rows, columns=['index', 'id', 'reason', 'detail'])
-
-    def _repr_markdown_(self):
-        md = [f'**{self.kind}** `{self.source}`: kept **{self.n_out}** of {self.n_in} rows in {self.seconds:.1f} s', '',
-              '| reason | rows | examples |', '|---|---|---|']
-        md += [f'| {k} | {v} | {", ".join(f"`{i}`" for i in self.ids(k)[:3])} |' for k, v in self.counts.items()]
-        if self.converted: md += ['', 'Converted to RGB: ' + ', '.join(f'{k} ×{v}' for k, v in self.converted.items())]
-        return '\n'.join(md)
-
     def to_dict(self) -> dict: return asdict(self)
     def save(self, path): Path(path).write_text(json.dumps(self.to_dict(), indent=1, default=str))
     @classmethod
     def load(cls, path): return cls(**json.loads(Path(path).read_text()))
+
+
+# %% ../nbs/01_data.ipynb #1314f54f
+@patch_to(LoadReport)
+def summary(self) -> str:
+    "A few lines: kept / left out, counts per reason, conversions, filters."
+    lines = [f'{self.kind} {self.source}: kept {self.n_out} of {self.n_in} rows '
+             f'({self.n_skipped} left out) in {self.seconds:.1f} s']
+    for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]):
+        ex = ', '.join(map(str, self.ids(k)[:3])) + (', ...' if v > 3 else '')
+        lines.append(f'  {k}: {v}  [{ex}]')
+    if self.converted: lines.append('  converted to RGB: ' + ', '.join(f'{k}: {v}' for k, v in self.converted.items()))
+    if self.filters_applied or self.filters_missing:
+        lines.append(f'  LAION filters applied: {self.filters_applied or "none"}; no column for: {self.filters_missing or "none"}')
+    return '\n'.join(lines)
+
+@patch_to(LoadReport)
+def df(self):
+    "The rows left out as a pandas DataFrame (index, id, reason, detail)."
+    import pandas as pd
+    return pd.DataFrame(self.rows, columns=['index', 'id', 'reason', 'detail'])
+
+@patch_to(LoadReport)
+def _repr_markdown_(self):
+    md = [f'**{self.kind}** `{self.source}`: kept **{self.n_out}** of {self.n_in} rows in {self.seconds:.1f} s', '',
+          '| reason | rows | examples |', '|---|---|---|']
+    md += [f'| {k} | {v} | {", ".join(f"`{i}`" for i in self.ids(k)[:3])} |' for k, v in self.counts.items()]
+    if self.converted: md += ['', 'Converted to RGB: ' + ', '.join(f'{k} ×{v}' for k, v in self.converted.items())]
+    return '\n'.join(md)
 
 # %% ../nbs/01_data.ipynb #92b739cf
 @dataclass
