@@ -11,7 +11,7 @@ from pathlib import Path
 
 def run(threads:int, cache:bool, steps:int, ds, root:Path) -> dict:
     from recap_nb.core import load_config
-    from recap_nb.captioner import finetune_captioner
+    from recap_nb.captioner_train import finetune_captioner
     out = root / f't{threads}_c{int(cache)}'
     cfg = load_config('mini', overrides=dict(captioner=dict(cache_vision=cache, steps=steps), out_dir=str(out)))
     t = time.perf_counter()

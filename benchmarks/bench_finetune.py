@@ -24,7 +24,7 @@ def plain_loop(model_dir, ds, caption_col, steps, batch, resolution, lr, device,
     import torch.nn.functional as F
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
-    from recap_nb.finetune import pixel_tensor
+    from recap_nb.diffusion import pixel_tensor
     tok = CLIPTokenizer.from_pretrained(model_dir, subfolder='tokenizer')
     te = CLIPTextModel.from_pretrained(model_dir, subfolder='text_encoder').to(device, dtype).requires_grad_(False)
     vae = AutoencoderKL.from_pretrained(model_dir, subfolder='vae').to(device, dtype).requires_grad_(False)
@@ -64,7 +64,8 @@ def main():
     torch.set_num_threads(a.threads)
     import logging; logging.basicConfig(level=logging.WARNING)
     from recap_nb.core import load_config
-    from recap_nb.finetune import tiny_sd_pipeline, train
+    from recap_nb.diffusion import tiny_sd_pipeline
+    from recap_nb.finetune import train
     from recap_nb.mini.models import MINI_T2I
     from recap_nb.mini.world import make_split
     work = Path(tempfile.mkdtemp(prefix='bench_ft_'))

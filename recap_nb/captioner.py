@@ -2,27 +2,23 @@
 
 # %% ../nbs/10_captioner.ipynb #abd59c5d
 from __future__ import annotations
-import json, logging, math, re, time
-from dataclasses import dataclass, field
+import json, logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
+from fastcore.basics import patch_to
 from tqdm.auto import tqdm
 
-from .core import (lr_at, RunConfig, ConfigError, data_dir, get_device, get_dtype, resolve_model, seed_everything,
-                           stage_run, config_to_dict)
-from .textstats import mentions_in, _words  # object mentions for any vocabulary (a text metric)
+from .core import get_device, get_dtype, resolve_model
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'FLORENCE2_TASKS', 'PRESET_PREFIXES', 'STYLES',
+__all__ = ['log', 'FAMILIES', 'MODEL_TYPES', 'MODEL_CLASSES', 'HUB_EXAMPLES', 'FLORENCE2_TASKS', 'PRESET_PREFIXES',
            'CaptionerError', 'check_family', 'family_of', 'build_wordpiece_tokenizer', 'Adapter', 'register_adapter',
            'get_adapter', 'GitAdapter', 'BlipAdapter', 'torch_cat_col', 'Florence2Adapter', 'PaliGemmaAdapter',
-           'tiny_captioner', 'Caption', 'CaptionerBundle', 'null_images', 'load_captioner', 'caption_images',
-           'check_prefixes', 'prepare_examples', 'caption_loss', 'eval_loss', 'vision_encoder', 'cached_vision',
-           'finetune_captioner', 'plot_losses']
+           'tiny_captioner', 'Caption', 'CaptionerBundle', 'null_images', 'load_captioner', 'caption_images']
 
 # %% ../nbs/10_captioner.ipynb #218ca94d
 FAMILIES = ('florence2', 'blip', 'git', 'paligemma')
@@ -90,6 +86,7 @@ def _pad(rows, value:int):
         ids[i, :len(r)] = torch.tensor(r, dtype=torch.long); mask[i, :len(r)] = 1
     return ids, mask
 
+# %% ../nbs/10_captioner.ipynb #ca70d0bc
 class Adapter:
     "How one family's prompt, caption and image go into its model; subclasses fill in the family specifics."
     family = model_type = model_class = None
@@ -130,6 +127,7 @@ class Adapter:
     def image_processor(self, image_size:int): raise NotImplementedError
     def processor(self, tok, image_processor): return None
 
+# %% ../nbs/10_captioner.ipynb #32b0abfc
 _ADAPTERS = {}
 def register_adapter(cls):
     "Class decorator: register an `Adapter` under its `family`."
@@ -232,6 +230,7 @@ def _train_bpe(corpus, vocab_size, specials, byte_level:bool):
     m = json.loads(tk.to_str())['model']
     return m['vocab'], [tuple(x.split(' ')) if isinstance(x, str) else tuple(x) for x in m['merges']]
 
+# %% ../nbs/10_captioner.ipynb #07f0a575
 @register_adapter
 class Florence2Adapter(Adapter):
     family, model_type, model_class = 'florence2', 'florence2', 'Florence2ForConditionalGeneration'
@@ -258,31 +257,38 @@ class Florence2Adapter(Adapter):
                              max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **generate_kwargs)
         return out[:, prompt.shape[1] - k:]
-    def build_tokenizer(self, corpus, vocab_size):
-        from transformers import BartTokenizer
-        vocab, merges = _train_bpe(corpus, vocab_size, ['<s>', '<pad>', '</s>', '<unk>', '<mask>'], byte_level=True)
-        return BartTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
-    def tiny_config(self, tok, image_size, **overrides):
-        from transformers import Florence2Config
-        v = _vision_overrides(dict(depths=[1], patch_size=[7], patch_stride=[4], patch_padding=[3], patch_prenorm=[False],
-                                   embed_dim=[32], num_heads=[2], num_groups=[2], window_size=4, drop_path_rate=0.0,
-                                   projection_dim=32), overrides)
-        t = dict(model_type='bart', vocab_size=len(tok), max_position_embeddings=256, encoder_layers=1, decoder_layers=1,
-                 encoder_ffn_dim=64, decoder_ffn_dim=64, encoder_attention_heads=2, decoder_attention_heads=2, d_model=32,
-                 dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, bos_token_id=tok.bos_token_id,
-                 eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.eos_token_id,
-                 forced_bos_token_id=tok.bos_token_id)
-        t.update(overrides.pop('text_config', {}) or {})
-        return Florence2Config(text_config=t, vision_config=v, image_token_id=tok.image_token_id, **overrides)
-    def image_processor(self, image_size):
-        from transformers import CLIPImageProcessorPil
-        ip = CLIPImageProcessorPil(size={'height': image_size, 'width': image_size}, crop_size={'height': image_size, 'width': image_size},
-                                   do_center_crop=False, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
-        ip.image_seq_length = (image_size // 4) ** 2 + 1  # set for real by tiny_captioner from the vision tower
-        return ip
-    def processor(self, tok, ip):
-        from transformers import Florence2Processor
-        return Florence2Processor(image_processor=ip, tokenizer=tok)
+
+
+# %% ../nbs/10_captioner.ipynb #5865a944
+@patch_to(Florence2Adapter)
+def build_tokenizer(self, corpus, vocab_size):
+    from transformers import BartTokenizer
+    vocab, merges = _train_bpe(corpus, vocab_size, ['<s>', '<pad>', '</s>', '<unk>', '<mask>'], byte_level=True)
+    return BartTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
+@patch_to(Florence2Adapter)
+def tiny_config(self, tok, image_size, **overrides):
+    from transformers import Florence2Config
+    v = _vision_overrides(dict(depths=[1], patch_size=[7], patch_stride=[4], patch_padding=[3], patch_prenorm=[False],
+                               embed_dim=[32], num_heads=[2], num_groups=[2], window_size=4, drop_path_rate=0.0,
+                               projection_dim=32), overrides)
+    t = dict(model_type='bart', vocab_size=len(tok), max_position_embeddings=256, encoder_layers=1, decoder_layers=1,
+             encoder_ffn_dim=64, decoder_ffn_dim=64, encoder_attention_heads=2, decoder_attention_heads=2, d_model=32,
+             dropout=0.1, attention_dropout=0.1, activation_dropout=0.0, bos_token_id=tok.bos_token_id,
+             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.eos_token_id,
+             forced_bos_token_id=tok.bos_token_id)
+    t.update(overrides.pop('text_config', {}) or {})
+    return Florence2Config(text_config=t, vision_config=v, image_token_id=tok.image_token_id, **overrides)
+@patch_to(Florence2Adapter)
+def image_processor(self, image_size):
+    from transformers import CLIPImageProcessorPil
+    ip = CLIPImageProcessorPil(size={'height': image_size, 'width': image_size}, crop_size={'height': image_size, 'width': image_size},
+                               do_center_crop=False, image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+    ip.image_seq_length = (image_size // 4) ** 2 + 1  # set for real by tiny_captioner from the vision tower
+    return ip
+@patch_to(Florence2Adapter)
+def processor(self, tok, ip):
+    from transformers import Florence2Processor
+    return Florence2Processor(image_processor=ip, tokenizer=tok)
 
 # %% ../nbs/10_captioner.ipynb #83dddded
 @register_adapter
@@ -312,28 +318,35 @@ class PaliGemmaAdapter(Adapter):
                              pixel_values=pixel_values, max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False,
                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **generate_kwargs)
         return out[:, prompt.shape[1]:]
-    def build_tokenizer(self, corpus, vocab_size):
-        from transformers import GemmaTokenizer
-        vocab, merges = _train_bpe(corpus, vocab_size, ['<pad>', '<eos>', '<bos>', '<unk>', '<mask>', '<image>'], byte_level=False)
-        return GemmaTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
-    def tiny_config(self, tok, image_size, **overrides):
-        from transformers import PaliGemmaConfig
-        v = _vision_overrides(dict(model_type='siglip_vision_model', hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                   num_attention_heads=2, image_size=image_size, patch_size=16, projection_dim=32), overrides)
-        t = dict(model_type='gemma2', vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                 num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
-                 bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-        t.update(overrides.pop('text_config', {}) or {})
-        return PaliGemmaConfig(vision_config=v, text_config=t, image_token_index=tok.image_token_id, projection_dim=t['hidden_size'],
-                               hidden_size=t['hidden_size'], **overrides)
-    def image_processor(self, image_size):
-        from transformers import SiglipImageProcessorPil
-        ip = SiglipImageProcessorPil(size={'height': image_size, 'width': image_size})
-        ip.image_seq_length = (image_size // 16) ** 2
-        return ip
-    def processor(self, tok, ip):
-        from transformers import PaliGemmaProcessor
-        return PaliGemmaProcessor(image_processor=ip, tokenizer=tok)
+
+
+# %% ../nbs/10_captioner.ipynb #dfdb2558
+@patch_to(PaliGemmaAdapter)
+def build_tokenizer(self, corpus, vocab_size):
+    from transformers import GemmaTokenizer
+    vocab, merges = _train_bpe(corpus, vocab_size, ['<pad>', '<eos>', '<bos>', '<unk>', '<mask>', '<image>'], byte_level=False)
+    return GemmaTokenizer(vocab=vocab, merges=merges, extra_special_tokens={'image_token': '<image>'})
+@patch_to(PaliGemmaAdapter)
+def tiny_config(self, tok, image_size, **overrides):
+    from transformers import PaliGemmaConfig
+    v = _vision_overrides(dict(model_type='siglip_vision_model', hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                               num_attention_heads=2, image_size=image_size, patch_size=16, projection_dim=32), overrides)
+    t = dict(model_type='gemma2', vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+             num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
+             bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    t.update(overrides.pop('text_config', {}) or {})
+    return PaliGemmaConfig(vision_config=v, text_config=t, image_token_index=tok.image_token_id, projection_dim=t['hidden_size'],
+                           hidden_size=t['hidden_size'], **overrides)
+@patch_to(PaliGemmaAdapter)
+def image_processor(self, image_size):
+    from transformers import SiglipImageProcessorPil
+    ip = SiglipImageProcessorPil(size={'height': image_size, 'width': image_size})
+    ip.image_seq_length = (image_size // 16) ** 2
+    return ip
+@patch_to(PaliGemmaAdapter)
+def processor(self, tok, ip):
+    from transformers import PaliGemmaProcessor
+    return PaliGemmaProcessor(image_processor=ip, tokenizer=tok)
 
 # %% ../nbs/10_captioner.ipynb #f7863cdd
 def _set_dropout(config, p:float, fields) -> list:
@@ -394,6 +407,7 @@ class Caption(str):
         s = super().__new__(cls, text); s.hit_max = bool(hit_max); return s
     def __reduce__(self): return (Caption, (str(self), self.hit_max))
 
+# %% ../nbs/10_captioner.ipynb #97a8d6d0
 @dataclass
 class CaptionerBundle:
     "A loaded captioner: model, tokenizer, image processor, family adapter, device and dtype."
@@ -428,39 +442,46 @@ class CaptionerBundle:
             px = self.image_processor(images=ims, return_tensors='pt')['pixel_values']
         return dict(pixel_values=px.to(self.device, self.dtype))
 
-    def prompt_ids(self, prefix:str, batch:int=1):
-        "The conditioning prompt of `prefix` repeated `batch` times `[batch, P]` (decoding continues after it)."
-        import torch
-        ids = self.adapter.prompt_ids(self.tokenizer, prefix, self.n_image)
-        return torch.tensor([ids] * batch, dtype=torch.long, device=self.device)
 
-    def caption_ids(self, caption:str) -> list:
-        "Target tokens of a caption (+ eos), truncated to `max_length`."
-        return self.adapter.caption_ids(self.tokenizer, caption, self.max_length)[0]
+# %% ../nbs/10_captioner.ipynb #b56fdb34
+@patch_to(CaptionerBundle)
+def prompt_ids(self, prefix:str, batch:int=1):
+    "The conditioning prompt of `prefix` repeated `batch` times `[batch, P]` (decoding continues after it)."
+    import torch
+    ids = self.adapter.prompt_ids(self.tokenizer, prefix, self.n_image)
+    return torch.tensor([ids] * batch, dtype=torch.long, device=self.device)
 
-    def decode(self, ids) -> list:
-        "Token ids after the prompt -> `Caption` strings (stops at eos; `hit_max` where no eos came before the length limit)."
-        eos, out = self.eos_token_id, []
-        for row in (ids.tolist() if hasattr(ids, 'tolist') else ids):
-            hit = eos not in row
-            row = row[:row.index(eos)] if eos in row else row
-            out.append(Caption(self.tokenizer.decode(row, skip_special_tokens=True).strip(), hit))
-        return out
+@patch_to(CaptionerBundle)
+def caption_ids(self, caption:str) -> list:
+    "Target tokens of a caption (+ eos), truncated to `max_length`."
+    return self.adapter.caption_ids(self.tokenizer, caption, self.max_length)[0]
 
-    def next_token_logits(self, pixel_inputs, input_ids, attention_mask=None, image_mask=None):
-        "Logits `[B, V]` of the next token after `input_ids` (= `prompt_ids(...)` + tokens so far); `image_mask` True rows see the null image."
-        import torch
-        px = pixel_inputs['pixel_values'] if isinstance(pixel_inputs, dict) else pixel_inputs
-        px = null_images(px, image_mask)
-        if attention_mask is None: attention_mask = torch.ones_like(input_ids)
-        ad = self.adapter
-        k = {ad.split(r) for r in input_ids.tolist()}
-        if len(k) != 1: raise CaptionerError(f"next_token_logits: rows of input_ids have different prompt layouts {sorted(k)}; decode one prefix per batch")
-        k = k.pop()
-        with torch.no_grad():
-            lg = ad.logits(self.model, px, input_ids[:, :k], attention_mask[:, :k], input_ids[:, k:], attention_mask[:, k:])
-        return lg[:, -1].float()
+@patch_to(CaptionerBundle)
+def decode(self, ids) -> list:
+    "Token ids after the prompt -> `Caption` strings (stops at eos; `hit_max` where no eos came before the length limit)."
+    eos, out = self.eos_token_id, []
+    for row in (ids.tolist() if hasattr(ids, 'tolist') else ids):
+        hit = eos not in row
+        row = row[:row.index(eos)] if eos in row else row
+        out.append(Caption(self.tokenizer.decode(row, skip_special_tokens=True).strip(), hit))
+    return out
 
+@patch_to(CaptionerBundle)
+def next_token_logits(self, pixel_inputs, input_ids, attention_mask=None, image_mask=None):
+    "Logits `[B, V]` of the next token after `input_ids` (= `prompt_ids(...)` + tokens so far); `image_mask` True rows see the null image."
+    import torch
+    px = pixel_inputs['pixel_values'] if isinstance(pixel_inputs, dict) else pixel_inputs
+    px = null_images(px, image_mask)
+    if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+    ad = self.adapter
+    k = {ad.split(r) for r in input_ids.tolist()}
+    if len(k) != 1: raise CaptionerError(f"next_token_logits: rows of input_ids have different prompt layouts {sorted(k)}; decode one prefix per batch")
+    k = k.pop()
+    with torch.no_grad():
+        lg = ad.logits(self.model, px, input_ids[:, :k], attention_mask[:, :k], input_ids[:, k:], attention_mask[:, k:])
+    return lg[:, -1].float()
+
+# %% ../nbs/10_captioner.ipynb #fcff0919
 def null_images(pixel_values, # [B, 3, H, W] normalized images
                 image_mask=None, # bool [B]: True rows become the null image
                ):
@@ -472,6 +493,7 @@ def null_images(pixel_values, # [B, 3, H, W] normalized images
     if not m.any(): return pixel_values
     return torch.where(m[:, None, None, None], torch.zeros_like(pixel_values), pixel_values)
 
+# %% ../nbs/10_captioner.ipynb #f96d83e4
 def load_captioner(name_or_path:str, # Hub id, local folder, or 'mini:captioner'
                    family:str|None=None, # None: read from config.json's model_type
                    device='cpu', # where the model goes
@@ -501,6 +523,7 @@ def load_captioner(name_or_path:str, # Hub id, local folder, or 'mini:captioner'
     ad.attach(model, tok)
     return CaptionerBundle(model.eval(), tok, ip, family, dev, dt, name, max_length, ad.n_image_tokens(model, ip))
 
+# %% ../nbs/10_captioner.ipynb #0bea6db0
 def _bnb_config(quantize, device):
     "A 4-bit BitsAndBytesConfig for QLoRA; clear errors where it cannot run."
     import torch
@@ -534,361 +557,3 @@ def caption_images(bundle:CaptionerBundle, # a loaded captioner
             ids = bundle.adapter.generate(bundle.model, bundle.tokenizer, px, prompt, max_new_tokens, num_beams, **(generate_kwargs or {}))
         out += bundle.decode(ids)
     return out
-
-# %% ../nbs/10_captioner.ipynb #6ae2ba5c
-STYLES = ('short', 'long')
-
-def _row_id(row, i): return row.get('id', i) if isinstance(row, dict) else i
-
-def _as_image(x):
-    "A PIL RGB image from a PIL image, `{'bytes': ...}`/`{'path': ...}` dict, or a file path; None if missing."
-    from PIL import Image
-    import io
-    if x is None: return None
-    if isinstance(x, dict):
-        if x.get('bytes'): return Image.open(io.BytesIO(x['bytes'])).convert('RGB')
-        if x.get('path'): return Image.open(x['path']).convert('RGB')
-        return None
-    if isinstance(x, (str, Path)): return Image.open(x).convert('RGB')
-    return x.convert('RGB')
-
-def check_prefixes(prefixes:dict, # style -> prefix
-                   columns:dict, # style -> caption column
-                   column_names:Sequence[str], # the dataset's columns
-                   weights:dict|None=None, # style -> sampling weight; styles with weight 0 need no column
-                  ):
-    "Check that every trained style has a non-empty prefix of its own and a caption column that exists."
-    weights = weights or {s: 1 for s in prefixes}
-    if set(prefixes) != set(columns):
-        raise CaptionerError(f"prefix styles {sorted(prefixes)} and caption column styles {sorted(columns)} differ; give one prefix per caption column")
-    seen = {}
-    for s, p in prefixes.items():
-        if not isinstance(p, str) or not p.strip(): raise CaptionerError(f"captioner.prefix_{s}={p!r}: each style needs a non-empty prefix")
-        if p in seen: raise CaptionerError(f"captioner.prefix_{s} and captioner.prefix_{seen[p]} are both {p!r}; each style needs its own prefix")
-        seen[p] = s
-        if weights.get(s, 0) > 0 and columns[s] not in column_names:
-            raise CaptionerError(f"style {s!r} (prefix {p!r}) trains on column {columns[s]!r}, which the data lacks; "
-                                 f"columns are {list(column_names)}. Map it with columns={{'{s}': COLUMN}} or set short_frac to 0/1")
-
-def prepare_examples(ds, # rows with an image and caption columns (a `datasets.Dataset` or a list of dicts)
-                     bundle:CaptionerBundle, # gives the tokenizer and image processor
-                     prefixes:dict, # style -> prefix, e.g. {'short': 'a short caption:', 'long': 'a detailed caption:'}
-                     columns:dict, # style -> caption column, e.g. {'short': 'human_short', 'long': 'human_long'}
-                     max_length:int=77, # caption tokens kept; longer ones are truncated with a counted warning
-                     image_col:str='image', # the image column
-                     weights:dict|None=None, # style -> sampling weight; a style of weight 0 may lack its column (default: all required)
-                    ) -> dict:
-    "Tokenized examples: `pixel_values [N, 3, H, W]`, per style a list of `(image index, caption ids)`, and counts."
-    import torch
-    names = ds.column_names if hasattr(ds, 'column_names') else (list(ds[0]) if len(ds) else [])
-    if image_col not in names: raise CaptionerError(f"the data has no image column {image_col!r}; columns are {names}")
-    check_prefixes(prefixes, columns, names, weights)
-    ims, ex = [], {s: [] for s in prefixes}
-    no_image, no_caption, cut, n_tok = [], {s: [] for s in prefixes}, [], {s: [] for s in prefixes}
-    for i in range(len(ds)):
-        row = ds[i]; rid = _row_id(row, i)
-        im = _as_image(row.get(image_col))
-        if im is None: no_image.append(rid); continue
-        caps = {s: row.get(c) for s, c in columns.items()}
-        ok = {s: isinstance(t, str) and t.strip() != '' for s, t in caps.items()}
-        for s in prefixes:
-            if not ok[s]: no_caption[s].append(rid)
-        if not any(ok.values()): continue
-        j = len(ims); ims.append(im)
-        for s in prefixes:
-            if not ok[s]: continue
-            t = caps[s].strip()
-            if t.lower().startswith(prefixes[s].strip().lower()):
-                raise CaptionerError(f"row {rid!r}: the {columns[s]!r} caption already starts with its prefix {prefixes[s]!r}; "
-                                     "give captions without the prefix (it is added during training)")
-            ids, was_cut = bundle.adapter.caption_ids(bundle.tokenizer, t, max_length)
-            if was_cut: cut.append(rid)
-            ex[s].append((j, ids)); n_tok[s].append(len(ids))
-    if no_image: log.warning("%d rows have no image and are skipped (first: %s)", len(no_image), no_image[:5])
-    for s, rows in no_caption.items():
-        if rows: log.warning("%d rows have no %s caption (column %r): those examples are skipped (first: %s)", len(rows), s, columns[s], rows[:5])
-    if cut: log.warning("%d captions are longer than max_length=%d tokens and were truncated (first rows: %s)", len(cut), max_length, cut[:5])
-    if not ims or not any(ex.values()):
-        raise CaptionerError(f"no usable rows: {len(no_image)} without image, captions missing per style {({s: len(v) for s, v in no_caption.items()})}")
-    px = bundle.encode_images(ims)['pixel_values'].cpu() if ims else torch.zeros(0)
-    return dict(pixel_values=px, examples=ex, counts=dict(rows=len(ds), images=len(ims), no_image=len(no_image),
-                no_caption={s: len(v) for s, v in no_caption.items()}, truncated=len(cut),
-                examples={s: len(v) for s, v in ex.items()}, mean_tokens={s: float(np.mean(v)) if v else 0. for s, v in n_tok.items()}))
-
-# %% ../nbs/10_captioner.ipynb #c90389fb
-def caption_loss(adapter:Adapter, model, pixel_values, # [B, 3, H, W]
-                 prompts:list, captions:list, # B token lists each
-                 pad_id:int, # padding token
-                 reduction:str='mean', # 'mean' over caption tokens, or 'sum' (returns `(sum, n_tokens)`)
-                ):
-    "Cross-entropy of the caption tokens given image + prompt (prefix tokens are never targets)."
-    import torch
-    import torch.nn.functional as F
-    ks = [adapter.split(p) for p in prompts]
-    enc_ids, enc_mask = _pad([p[:k] for p, k in zip(prompts, ks)], pad_id) if max(ks) else (None, None)
-    dec = [p[k:] + c for p, k, c in zip(prompts, ks, captions)]
-    dec_ids, dec_mask = _pad(dec, pad_id)
-    target = torch.full_like(dec_ids, -100)
-    for i, (p, k, c) in enumerate(zip(prompts, ks, captions)):
-        s = len(p) - k
-        target[i, s:s + len(c)] = torch.tensor(c)
-    dev = pixel_values.device
-    if enc_ids is not None: enc_ids, enc_mask = enc_ids.to(dev), enc_mask.to(dev)
-    logits = adapter.logits(model, pixel_values, enc_ids, enc_mask, dec_ids.to(dev), dec_mask.to(dev))
-    lg, tg = logits[:, :-1].float(), target[:, 1:].to(dev)
-    loss = F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1), ignore_index=-100, reduction='sum')
-    n = int((tg != -100).sum())
-    return (loss, n) if reduction == 'sum' else loss / max(n, 1)
-
-# %% ../nbs/10_captioner.ipynb #e57ca6e0
-def _autocast(mixed_precision:str, device):
-    import torch, contextlib
-    if mixed_precision == 'no': return contextlib.nullcontext()
-    if mixed_precision == 'fp16' and device.type != 'cuda':
-        raise CaptionerError(f"captioner.mixed_precision='fp16' needs a CUDA device (device is {device}); use 'bf16' or 'no'")
-    return torch.autocast(device.type, dtype=torch.float16 if mixed_precision == 'fp16' else torch.bfloat16)
-
-def _split_rows(n:int, val_frac:float, seed:int):
-    "Indices `(train, val)` of n images, val = round(val_frac * n) (at least 1 when val_frac > 0 and n > 1)."
-    rng = np.random.default_rng(seed); order = rng.permutation(n)
-    k = int(round(val_frac * n)); k = max(1, k) if val_frac > 0 and n > 1 else 0
-    k = min(k, n - 1)
-    return np.sort(order[k:]), np.sort(order[:k])
-
-def _subset(ds, idx):
-    return ds.select([int(i) for i in idx]) if hasattr(ds, 'select') else [ds[int(i)] for i in idx]
-
-def eval_loss(bundle:CaptionerBundle, data:dict, # from `prepare_examples`
-              prefixes:dict, # style -> prefix
-              batch_size:int=64, # examples per forward pass
-              mixed_precision:str='no', # autocast dtype
-             ) -> dict:
-    "Mean caption-token loss per style and overall on every example of `data` (no dropout, no image masking)."
-    import torch
-    model, ad = bundle.model, bundle.adapter
-    was = model.training; model.eval()
-    res, tot, ntot = {}, 0., 0
-    with torch.no_grad(), _autocast(mixed_precision, bundle.device):
-        for s, exs in data['examples'].items():
-            ls, ns = 0., 0
-            pr = ad.prompt_ids(bundle.tokenizer, prefixes[s], bundle.n_image)
-            for i in range(0, len(exs), batch_size):
-                b = exs[i:i + batch_size]
-                px = data['pixel_values'][[j for j, _ in b]].to(bundle.device, bundle.dtype)
-                l, n = caption_loss(ad, model, px, [pr] * len(b), [c for _, c in b], bundle.pad_token_id, reduction='sum')
-                ls += float(l); ns += n
-            if ns: res[s] = ls / ns
-            tot += ls; ntot += ns
-    model.train(was)
-    res['all'] = tot / max(ntot, 1)
-    return res
-
-from contextlib import contextmanager, nullcontext
-@contextmanager
-def _keep_threads():
-    "Restore torch's CPU thread count on exit."
-    import torch
-    n = torch.get_num_threads()
-    try: yield
-    finally: torch.set_num_threads(n)
-
-def _wrap_lora(model, rank:int, dropout:float):
-    try: from peft import LoraConfig, get_peft_model
-    except ImportError: raise CaptionerError("captioner.lora=true needs peft: pip install peft")
-    import torch
-    lc = LoraConfig(r=rank, lora_alpha=rank, lora_dropout=dropout, target_modules='all-linear', bias='none')
-    model = get_peft_model(model, lc)
-    for p in model.parameters():
-        if p.requires_grad: p.data = p.data.float()
-    return model
-
-_VISION_NAMES = ('image_encoder', 'vision_model', 'vision_tower')
-
-def vision_encoder(model, # a captioner of any family (LoRA-wrapped or not)
-                  ):
-    "The model's image encoder: the outermost submodule named image_encoder (GIT), vision_model (BLIP) or vision_tower (Florence-2, PaliGemma)."
-    found = [(n, m) for n, m in model.named_modules() if n.rsplit('.', 1)[-1] in _VISION_NAMES]
-    if not found: raise CaptionerError(f"no image encoder ({', '.join(_VISION_NAMES)}) in {type(model).__name__}")
-    return min(found, key=lambda nm: nm[0].count('.'))[1]
-
-def _map_outputs(fn, *outs):
-    "Apply `fn` to the corresponding tensors of encoder outputs (tensor, tuple/list, dict or `ModelOutput`), keeping their structure."
-    import torch
-    first = outs[0]
-    if torch.is_tensor(first): return fn(*outs)
-    if isinstance(first, dict): return type(first)(**{k: _map_outputs(fn, *(o[k] for o in outs)) for k in first.keys()})
-    if isinstance(first, (tuple, list)): return type(first)(_map_outputs(fn, *vs) for vs in zip(*outs))
-    return first
-
-def _encoder_cache_class():
-    import torch
-    class EncoderCache(torch.nn.Module):
-        "Stands in for a frozen image encoder: known images are answered from the cache, new ones computed once and added."
-        def __init__(self, encoder, pixel_values, batch_size:int=64, n_keys:int=4, seed:int=0):
-            super().__init__()
-            self.encoder, self.batch_size = encoder, batch_size
-            g = torch.Generator().manual_seed(seed)
-            self.proj = torch.randn(pixel_values[0].numel(), n_keys, generator=g).to(pixel_values.device) / pixel_values[0].numel() ** 0.5
-            self.keys, self.out, self.hits, self.computed = None, None, 0, 0
-            self._add(pixel_values)
-        def __getattr__(self, name):  # model code may read the encoder's config, dtype...
-            try: return super().__getattr__(name)
-            except AttributeError:
-                enc = self.__dict__.get('_modules', {}).get('encoder')
-                if enc is None: raise
-                return getattr(enc, name)
-        def fingerprint(self, px): return px.reshape(len(px), -1).float() @ self.proj
-        def _match(self, keys):
-            "Row of the cache holding each image, or -1."
-            if self.keys is None: return torch.full((len(keys),), -1, device=keys.device)
-            d = (keys[:, None] - self.keys[None]).abs().amax(-1)  # exact differences (cdist's matmul form cancels badly)
-            best, j = d.min(1)
-            return torch.where(best <= 1e-4 * (1 + keys.abs().amax(1)), j, -1)
-        def _add(self, px):
-            "Run the encoder (eval mode, no gradients) on the new images of `px` and append their outputs."
-            was = self.encoder.training; self.encoder.eval()
-            with torch.no_grad():
-                outs = [self.encoder(px[i:i + self.batch_size]) for i in range(0, len(px), self.batch_size)]
-            self.encoder.train(was)
-            if self.out is not None: outs = [self.out] + outs
-            self.out = _map_outputs(lambda *ts: torch.cat(ts), *outs)
-            k = self.fingerprint(px)
-            self.keys = k if self.keys is None else torch.cat([self.keys, k])
-            self.computed += len(px)
-        def forward(self, pixel_values=None, *args, **kwargs):
-            px = pixel_values
-            keys = self.fingerprint(px)
-            j = self._match(keys)
-            miss = (j < 0).nonzero().flatten().tolist()
-            for i in miss:  # new images (e.g. the null image of condition masking): each distinct one encoded once
-                if self._match(keys[i:i + 1])[0] < 0: self._add(px[i:i + 1])
-            if miss: j = self._match(keys)
-            self.hits += len(px) - len(miss)
-            return _map_outputs(lambda t: t[j], self.out)
-    return EncoderCache
-
-@contextmanager
-def cached_vision(model, # a captioner whose image encoder is frozen (`captioner.freeze_vision`)
-                  pixel_values, # [N, 3, H, W] images to encode up front (others are encoded when first seen)
-                  batch_size:int=64, # images per encoder pass
-                 ):
-    "Within the block, the frozen image encoder of `model` runs once per distinct image; repeats are served from a cache."
-    enc = vision_encoder(model)
-    if any(p.requires_grad for p in enc.parameters()):
-        raise CaptionerError("cached_vision needs a frozen image encoder: its outputs may only be reused if it does not learn (captioner.freeze_vision=true)")
-    path = next(n for n, m in model.named_modules() if m is enc)
-    parent, name = (model.get_submodule(path.rsplit('.', 1)[0]) if '.' in path else model), path.rsplit('.', 1)[-1]
-    cache = _encoder_cache_class()(enc, pixel_values, batch_size)
-    setattr(parent, name, cache)
-    try: yield cache
-    finally: setattr(parent, name, enc)
-
-def finetune_captioner(cfg:RunConfig, # the run config (its `captioner` section drives everything)
-                       train_ds, # rows with image + caption columns (datasets.Dataset or list of dicts)
-                       val_ds=None, # held-out rows; None: `cfg.captioner.val_frac` of train_ds's images
-                       out=None, # output folder; None: <out_dir>/<name>/captioner
-                       columns:dict|None=None, # style -> caption column (default human_short / human_long)
-                       if_exists:str='overwrite', # passed to `stage_run`
-                       quantize:str|None=None, # '4bit': QLoRA (CUDA + bitsandbytes; needs lora=true)
-                       eval_every:int|None=None, # validation every this many steps (default steps // 20)
-                       progress:bool=True, # tqdm bar
-                       cpu_threads:int|None=None, # torch threads on CPU during the fine-tune; None: unchanged (restored afterwards either way)
-                      ) -> Path:
-    "Fine-tune `cfg.captioner.model` on short/long human captions behind their prefixes; returns the `save_pretrained` folder."
-    import dataclasses, torch
-    c = cfg.captioner
-    check_family(c.family, c.model)
-    columns = columns or {'short': 'human_short', 'long': 'human_long'}
-    prefixes = {'short': c.prefix_short, 'long': c.prefix_long}
-    weights = {'short': c.short_frac, 'long': 1 - c.short_frac}
-    names = train_ds.column_names if hasattr(train_ds, 'column_names') else list(train_ds[0])
-    check_prefixes(prefixes, columns, names, weights)
-    if quantize and not c.lora: raise CaptionerError("quantize='4bit' (QLoRA) trains LoRA adapters: set captioner.lora=true")
-    if out is not None:
-        out = Path(out); cfg = dataclasses.replace(cfg, out_dir=str(out.parent.parent), name=out.parent.name); stage = out.name
-    else: stage = 'captioner'
-    with stage_run(cfg, stage, if_exists=if_exists) as run, _keep_threads():
-        t0 = time.perf_counter()
-        dev = get_device(cfg.device)
-        bundle = load_captioner(c.model, c.family, device=dev, dtype='float32' if not (c.lora or quantize) else cfg.dtype,
-                                max_length=c.max_length, quantize=quantize)
-        set_to = _set_dropout(bundle.model.config, c.dropout, bundle.adapter.dropout_fields)
-        for m in bundle.model.modules():  # config changes do not reach built nn.Dropout modules: set them too
-            if isinstance(m, torch.nn.Dropout): m.p = c.dropout
-        if dev.type == 'cpu' and cpu_threads: torch.set_num_threads(cpu_threads)
-        if c.lora: bundle.model = _wrap_lora(bundle.model, c.lora_rank, c.dropout)
-        if c.freeze_vision: vision_encoder(bundle.model).requires_grad_(False)
-        if val_ds is None and c.val_frac > 0:
-            tr, va = _split_rows(len(train_ds), c.val_frac, cfg.seed)
-            train_ds, val_ds = _subset(train_ds, tr), _subset(train_ds, va)
-        data = prepare_examples(train_ds, bundle, prefixes, columns, c.max_length, weights=weights)
-        vdata = prepare_examples(val_ds, bundle, prefixes, columns, c.max_length, weights=weights) if val_ds is not None and len(val_ds) else None
-        for s in STYLES:
-            if weights[s] > 0 and not data['examples'][s]:
-                raise CaptionerError(f"style {s!r} has weight {weights[s]} but no training example (column {columns[s]!r} is empty)")
-        run.record(data=data['counts'], val_data=vdata['counts'] if vdata else None, dropout_fields=set_to)
-        model, ad, tok = bundle.model, bundle.adapter, bundle.tokenizer
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=c.lr, weight_decay=0.01)
-        scaler = torch.amp.GradScaler('cuda') if c.mixed_precision == 'fp16' else None
-        prompts = {s: ad.prompt_ids(tok, prefixes[s], bundle.n_image) for s in STYLES}
-        rng = np.random.default_rng(cfg.seed)
-        accum, warmup = c.batch_size // c.micro_batch, max(1, c.steps // 10)
-        eval_every = eval_every or max(1, c.steps // 20)
-        hist = dict(step=[], train=[], val_step=[], val=[])
-        pool = {s: data['examples'][s] for s in STYLES if data['examples'][s]}
-        use_cache = c.freeze_vision and c.cache_vision
-        cache_px = torch.cat([d['pixel_values'] for d in (data, vdata) if d]).to(dev, bundle.dtype) if use_cache else None
-        pbar = tqdm(range(c.steps), disable=not progress, desc='fine-tune captioner')
-        with cached_vision(model, cache_px, c.micro_batch) if use_cache else nullcontext() as cache:
-            for step in pbar:
-                for g in opt.param_groups: g['lr'] = lr_at(step, c.steps, c.lr, warmup)
-                tot = 0.
-                for _ in range(accum):
-                    sty = [('short' if rng.random() < c.short_frac else 'long') for _ in range(c.micro_batch)]
-                    sty = [s if s in pool else next(iter(pool)) for s in sty]
-                    b = [pool[s][int(rng.integers(len(pool[s])))] for s in sty]
-                    px = data['pixel_values'][[j for j, _ in b]].to(dev, bundle.dtype)
-                    if c.cond_mask_prob > 0: px = null_images(px, torch.from_numpy(rng.random(len(b)) < c.cond_mask_prob))
-                    with _autocast(c.mixed_precision, dev):
-                        loss = caption_loss(ad, model, px, [prompts[s] for s in sty], [cap for _, cap in b], bundle.pad_token_id) / accum
-                    (scaler.scale(loss) if scaler else loss).backward()
-                    tot += loss.item()
-                if scaler: scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                if scaler: scaler.step(opt); scaler.update()
-                else: opt.step()
-                opt.zero_grad(set_to_none=True)
-                hist['step'].append(step + 1); hist['train'].append(tot)
-                if vdata and ((step + 1) % eval_every == 0 or step + 1 == c.steps or step == 0):
-                    hist['val_step'].append(step + 1); hist['val'].append(eval_loss(bundle, vdata, prefixes, mixed_precision=c.mixed_precision)['all'])
-                pbar.set_postfix(loss=f"{np.mean(hist['train'][-10:]):.3f}")
-        train_s = time.perf_counter() - t0
-        if cache is not None: run.record(vision_cache=dict(images_encoded=cache.computed, reused=cache.hits))
-        model.eval()
-        if c.lora: model = model.merge_and_unload()
-        folder = run.folder
-        model.save_pretrained(folder)
-        tok.save_pretrained(folder); bundle.image_processor.save_pretrained(folder)
-        (folder / 'losses.json').write_text(json.dumps(hist))
-        fig = plot_losses(hist); fig.savefig(folder / 'loss.png', dpi=80)
-        import matplotlib.pyplot as plt; plt.close(fig)
-        run.record(final_train_loss=float(np.mean(hist['train'][-10:])), final_val_loss=hist['val'][-1] if hist['val'] else None,
-                   train_seconds=round(train_s, 2), family=c.family, base_model=c.model, prefixes=prefixes,
-                   examples_seen=c.steps * c.batch_size, val=eval_loss(bundle, vdata, prefixes) if vdata else None)
-    return folder
-
-def plot_losses(hist:dict, # `losses.json` of a fine-tune: step, train, val_step, val
-                title:str='captioner fine-tuning'):
-    "The train loss (smoothed) and validation loss over steps."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3))
-    tr = np.asarray(hist['train'], float)
-    k = max(1, len(tr) // 30)
-    sm = np.convolve(tr, np.ones(k) / k, mode='valid') if len(tr) >= k else tr
-    ax.plot(hist['step'][:len(sm)] if k == 1 else hist['step'][k - 1:], sm, label='train (smoothed)')
-    if hist.get('val'): ax.plot(hist['val_step'], hist['val'], 'o-', label='validation')
-    ax.set_xlabel('step'); ax.set_ylabel('caption-token loss'); ax.set_title(title); ax.legend()
-    fig.tight_layout()
-    return fig

@@ -2,24 +2,27 @@
 
 # %% ../nbs/01_data.ipynb #a3fe2ffa
 from __future__ import annotations
-import glob, io, json, logging, math, os, re, struct, tarfile, time, urllib.request, warnings, zlib
+import io, json, logging, math, os, struct, tarfile, time, urllib.request, warnings, zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
+from fastcore.basics import patch_to
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
+
+from .data_sources import KINDS, FILTER_COLUMNS, detect_kind, _is_url, _open_source
+from .data_sources import IMAGE_COLUMNS, TEXT_COLUMNS, resolve_columns  # the readers' names, importable from here as before
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'SKIP_REASONS', 'DEFAULT_MAX_PIXELS', 'KINDS', 'IMAGE_COLUMNS', 'TEXT_COLUMNS', 'BadRowError', 'check_caption',
-           'to_rgb', 'ImageCheck', 'check_image', 'zero_png', 'LaionFilters', 'fetch_url', 'LoadReport',
-           'resolve_columns', 'detect_kind', 'ImageAccess', 'load_image_text', 'write_shard', 'save_stage',
-           'parquet_shards', 'load_stage', 'collate', 'filters_from_config', 'load_training_set']
+__all__ = ['log', 'SKIP_REASONS', 'DEFAULT_MAX_PIXELS', 'BadRowError', 'check_caption', 'to_rgb', 'ImageCheck', 'check_image',
+           'zero_png', 'LaionFilters', 'fetch_url', 'LoadReport', 'ImageAccess', 'load_image_text', 'write_shard',
+           'save_stage', 'parquet_shards', 'load_stage', 'collate', 'filters_from_config', 'load_training_set']
 
 # %% ../nbs/01_data.ipynb #ca580406
 SKIP_REASONS = {
@@ -110,6 +113,7 @@ def _encode_lossless(im:Image.Image) -> bytes:
     except (OSError, ValueError, KeyError):
         buf = io.BytesIO(); im.save(buf, 'TIFF'); return buf.getvalue()
 
+# %% ../nbs/01_data.ipynb #373f2ccc
 def check_image(data:bytes, # encoded image
                 max_pixels:int=DEFAULT_MAX_PIXELS, # larger images (by header) are rejected before decoding
                 min_side:int|None=None, # if set, both sides must be >= this (reason 'filter:min_side')
@@ -160,7 +164,7 @@ class LaionFilters:
     max_pwatermark:float|None=0.5 # keep rows with watermark probability < this
     nsfw:str|None='UNLIKELY' # keep rows whose NSFW tag equals this (case-insensitive)
     min_side:int|None=512 # keep images whose both sides are >= this many pixels
-    COLUMNS = {'aesthetic': ('aesthetic', 'aesthetic_score'), 'pwatermark': ('pwatermark',), 'nsfw': ('nsfw',)}
+    COLUMNS = FILTER_COLUMNS  # filter -> the source columns it reads (lower case)
 
     def resolve(self, available) -> dict:
         "Map each active column filter to the source column it reads, e.g. `{'nsfw': 'NSFW'}`."
@@ -217,283 +221,39 @@ class LoadReport:
         self.rows.append(dict(index=index, id=row_id, reason=reason, detail=detail))
         self.counts[reason] = self.counts.get(reason, 0) + 1
 
-    def summary(self) -> str:
-        "A few lines: kept / left out, counts per reason, conversions, filters."
-        lines = [f'{self.kind} {self.source}: kept {self.n_out} of {self.n_in} rows '
-                 f'({self.n_skipped} left out) in {self.seconds:.1f} s']
-        for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]):
-            ex = ', '.join(map(str, self.ids(k)[:3])) + (', ...' if v > 3 else '')
-            lines.append(f'  {k}: {v}  [{ex}]')
-        if self.converted: lines.append('  converted to RGB: ' + ', '.join(f'{k}: {v}' for k, v in self.converted.items()))
-        if self.filters_applied or self.filters_missing:
-            lines.append(f'  LAION filters applied: {self.filters_applied or "none"}; no column for: {self.filters_missing or "none"}')
-        return '\n'.join(lines)
-
-    def df(self):
-        "The rows left out as a pandas DataFrame (index, id, reason, detail)."
-        import pandas as pd
-        return pd.DataFrame(self.rows, columns=['index', 'id', 'reason', 'detail'])
-
-    def _repr_markdown_(self):
-        md = [f'**{self.kind}** `{self.source}`: kept **{self.n_out}** of {self.n_in} rows in {self.seconds:.1f} s', '',
-              '| reason | rows | examples |', '|---|---|---|']
-        md += [f'| {k} | {v} | {", ".join(f"`{i}`" for i in self.ids(k)[:3])} |' for k, v in self.counts.items()]
-        if self.converted: md += ['', 'Converted to RGB: ' + ', '.join(f'{k} ×{v}' for k, v in self.converted.items())]
-        return '\n'.join(md)
-
     def to_dict(self) -> dict: return asdict(self)
     def save(self, path): Path(path).write_text(json.dumps(self.to_dict(), indent=1, default=str))
     @classmethod
     def load(cls, path): return cls(**json.loads(Path(path).read_text()))
 
-# %% ../nbs/01_data.ipynb #3b19fc05
-KINDS = ('hub', 'disk', 'dataset', 'imagefolder', 'webdataset', 'table', 'records')
-IMAGE_COLUMNS = ('image', 'img', 'jpg', 'jpeg', 'png', 'webp', 'file_name', 'image_path', 'path', 'filepath',
-                 'image_url', 'url')
-TEXT_COLUMNS = ('alttext', 'caption', 'text', 'txt', 'prompt', 'sentence')
-_OWN = ('image', 'alttext', 'source_id', 'skip_reason')  # columns load_image_text writes itself
-_IMG_EXTS = ('jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif', 'tif', 'tiff', 'ppm')
-_TABLE_EXTS = ('.parquet', '.csv', '.tsv', '.jsonl', '.json')
 
-def resolve_columns(available, # column names in the source
-                    columns:dict|None=None, # project name -> source column, e.g. {'image': 'jpg', 'alttext': 'TEXT'}
-                    source:str='', # for error messages
-                   ) -> dict:
-    "Return `{project name: source column}` with at least 'image' and 'alttext'; raises naming the columns found."
-    available, columns = list(available), dict(columns or {})
-    bad = {k: v for k, v in columns.items() if v not in available}
-    if bad: raise ValueError(f'{source}: columns={bad} name source columns that do not exist; available: {available}')
-    lower = {c.lower(): c for c in available}
-    for name, cands in (('image', IMAGE_COLUMNS), ('alttext', TEXT_COLUMNS)):
-        if name in columns: continue
-        hit = next((c for c in cands if c in available), None) or next((lower[c] for c in cands if c in lower), None)
-        if hit is None:
-            raise ValueError(f"{source}: no {name} column among {available}; pass columns={{'{name}': <column>}} "
-                             f"(looked for {list(cands)})")
-        columns[name] = hit
-    return columns
+# %% ../nbs/01_data.ipynb #1314f54f
+@patch_to(LoadReport)
+def summary(self) -> str:
+    "A few lines: kept / left out, counts per reason, conversions, filters."
+    lines = [f'{self.kind} {self.source}: kept {self.n_out} of {self.n_in} rows '
+             f'({self.n_skipped} left out) in {self.seconds:.1f} s']
+    for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]):
+        ex = ', '.join(map(str, self.ids(k)[:3])) + (', ...' if v > 3 else '')
+        lines.append(f'  {k}: {v}  [{ex}]')
+    if self.converted: lines.append('  converted to RGB: ' + ', '.join(f'{k}: {v}' for k, v in self.converted.items()))
+    if self.filters_applied or self.filters_missing:
+        lines.append(f'  LAION filters applied: {self.filters_applied or "none"}; no column for: {self.filters_missing or "none"}')
+    return '\n'.join(lines)
 
-# %% ../nbs/01_data.ipynb #291f263f
-@dataclass
-class _Rows:
-    "A source read into lists: ids, image refs, raw captions, pass-through columns (already renamed)."
-    kind: str
-    name: str
-    ids: list
-    images: list
-    captions: list
-    meta: dict # pass-through column -> list (for an HF dataset: only the filter columns)
-    base: list|None = None # per-row folder for relative paths
-    pre: dict = field(default_factory=dict) # index -> (reason, detail) known while reading
-    hf: Any = None # source datasets.Dataset: pass-through columns are taken from it with select()
-    hf_keep: list = field(default_factory=list) # its pass-through columns
-    hf_rename: dict = field(default_factory=dict)
-    broken: list = field(default_factory=list) # (id, detail) for unreadable shards / tails
-
-def _passthrough_names(cols, mapping, reserved=_OWN) -> dict:
-    "Source column -> output name for the columns not consumed as image/alttext."
-    inv = {v: k for k, v in mapping.items() if k not in ('image', 'alttext')}
-    used = {mapping['image'], mapping['alttext']}
-    out = {}
-    for c in cols:
-        if c in used or c in ('source_id', 'skip_reason'): continue
-        n = inv.get(c, c)
-        out[c] = f'src_{n}' if n in reserved else n
-    return out
-
-def _from_dataset(ds, name, columns, kind='dataset') -> _Rows:
-    "Rows of an in-memory or on-disk `datasets.Dataset`; pass-through columns keep their features."
-    from datasets import Image as HFImage
-    ds = ds.with_format(None)
-    m = resolve_columns(ds.column_names, columns, name)
-    img, cap = m['image'], m['alttext']
-    keep = _passthrough_names(ds.column_names, m)  # source column -> output name
-    fnames = {n for names in LaionFilters.COLUMNS.values() for n in names}
-    fcols = [c for c, n in keep.items() if n.lower() in fnames]  # only these are read here (for the filters)
-    has_id = 'source_id' in ds.column_names
-    view = ds.select_columns(list(dict.fromkeys([img, cap, *fcols] + (['source_id'] if has_id else []))))
-    if isinstance(view.features[img], HFImage): view = view.cast_column(img, HFImage(decode=False))
-    data = view.to_dict()
-    images = data[img]
-    def rid(i, d):
-        if isinstance(d, dict) and d.get('path'): return str(d['path'])
-        return d if isinstance(d, str) else f'#{i}'
-    ids = [str(x) for x in data['source_id']] if has_id else [rid(i, d) for i, d in enumerate(images)]
-    return _Rows(kind, name, ids, images, data[cap], {keep[c]: data[c] for c in fcols},
-                 hf=ds, hf_keep=list(keep), hf_rename={c: n for c, n in keep.items() if c != n})
-
-def _from_records(records:list, name, columns, kind='records', base=None, ids=None, pre=None, coalesce=False) -> _Rows:
-    "Rows of a list of dicts (also the common tail of imagefolder, table and webdataset)."
-    if not records and not coalesce: raise ValueError(f'{name}: the dataset is empty (0 rows)')
-    cols = list(dict.fromkeys(k for r in records for k in r))
-    if coalesce:  # webdataset: per-sample first image member / caption field unless mapped
-        m = dict(columns or {})
-        bad = {k: v for k, v in m.items() if v not in cols}
-        if bad: raise ValueError(f'{name}: columns={bad} name fields that do not exist; available: {cols}')
-        pick = lambda r, cands, mapped: r.get(mapped) if mapped else next((r[c] for c in cands if r.get(c) is not None), None)
-        images = [pick(r, _IMG_EXTS + ('image',), m.get('image')) for r in records]  # the sample's own image member first
-        caps = [pick(r, ('alttext', 'txt', 'text', 'caption'), m.get('alttext')) for r in records]
-        used = set(_IMG_EXTS) | {'txt', 'text', 'caption', 'alttext', 'image'} | {m.get('image'), m.get('alttext')}
-        m = {**m, 'image': m.get('image', '\0img'), 'alttext': m.get('alttext', '\0cap')}
-        keep = {c: n for c, n in _passthrough_names(cols, m).items() if c not in used}
-    else:
-        m = resolve_columns(cols, columns, name)
-        images = [r.get(m['image']) for r in records]
-        caps = [r.get(m['alttext']) for r in records]
-        keep = _passthrough_names(cols, m)
-    if ids is None: ids = [str(im) if isinstance(im, str) else f'#{i}' for i, im in enumerate(images)]
-    meta = {n: [r.get(c) for r in records] for c, n in keep.items()}
-    return _Rows(kind, name, ids, images, caps, meta, base=base, pre=dict(pre or {}))
-
-def _read_table(path:Path):
+@patch_to(LoadReport)
+def df(self):
+    "The rows left out as a pandas DataFrame (index, id, reason, detail)."
     import pandas as pd
-    suf = path.suffix.lower()
-    if suf == '.parquet': return pd.read_parquet(path)
-    if suf in ('.csv', '.tsv'): return pd.read_csv(path, sep='\t' if suf == '.tsv' else ',', keep_default_na=False, na_values=[''])
-    if suf in ('.jsonl', '.json'): return pd.read_json(path, lines=suf == '.jsonl')
-    raise ValueError(f'{path}: unsupported table format; allowed: {_TABLE_EXTS}')
+    return pd.DataFrame(self.rows, columns=['index', 'id', 'reason', 'detail'])
 
-def _df_records(df) -> list:
-    df = df.astype(object).where(df.notna(), None) if len(df) else df
-    return df.to_dict('records')
-
-def _from_table(paths, name, columns) -> _Rows:
-    "Rows of parquet/csv/jsonl tables (or a DataFrame) whose image column holds paths, urls or bytes."
-    import pandas as pd
-    if isinstance(paths, pd.DataFrame): parts = [(paths, None)]
-    else: parts = [(_read_table(Path(p)), Path(p).parent) for p in paths]
-    records, base = [], []
-    for df, folder in parts:
-        records += _df_records(df); base += [folder] * len(df)
-    return _from_records(records, name, columns, kind='table', base=base)
-
-def _from_imagefolder(root:Path, name, columns) -> _Rows:
-    "Rows of an imagefolder: `metadata.jsonl` (or `.csv`) with a `file_name` column relative to the folder."
-    import pandas as pd
-    if (root / 'metadata.jsonl').exists():
-        records, pre = [], {}
-        for ln, line in enumerate((root / 'metadata.jsonl').read_text(encoding='utf-8', errors='replace').splitlines()):
-            if not line.strip(): continue
-            try:
-                r = json.loads(line)
-                if not isinstance(r, dict): raise ValueError(f'a {type(r).__name__}, not an object')
-            except ValueError as e:
-                pre[len(records)] = ('bad_metadata', f'metadata.jsonl line {ln + 1}: {e}'[:200]); r = {}
-            records.append(r)
-    elif (root / 'metadata.csv').exists():
-        records, pre = _df_records(pd.read_csv(root / 'metadata.csv', keep_default_na=False, na_values=[''])), {}
-    else: raise FileNotFoundError(f'{root}: an imagefolder needs metadata.jsonl or metadata.csv')
-    if not records: raise ValueError(f"{root}: the dataset is empty (its metadata file has no rows)")
-    cols = list(dict.fromkeys(k for r in records for k in r))
-    if 'file_name' not in cols and not (columns or {}).get('image'):
-        raise ValueError(f"{root}: metadata has no 'file_name' column (columns: {cols}); pass columns={{'image': ...}}")
-    columns = {'image': 'file_name', **(columns or {})}
-    ids = [str(r.get(columns['image'])) if r.get(columns['image']) is not None else f'metadata line #{i}' for i, r in enumerate(records)]
-    return _from_records(records, name, columns, kind='imagefolder', base=[root] * len(records), ids=ids, pre=pre)
-
-# %% ../nbs/01_data.ipynb #c3b8d032
-def _read_shard(path:Path, samples:dict, order:list, broken:list):
-    "Read one tar shard into `samples[key][ext] = bytes`; damage is appended to `broken` instead of raised."
-    sid, n = path.name, 0
-    try: tf = tarfile.open(path, 'r:*')
-    except (tarfile.TarError, OSError, EOFError) as e:
-        broken.append((sid, f'cannot open: {type(e).__name__}: {e}')); return
-    with tf:
-        while True:
-            try: m = tf.next()
-            except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
-                broken.append((sid, f'unreadable after {n} members: {type(e).__name__}: {e}')); return
-            if m is None: break
-            if not m.isfile(): continue
-            n += 1
-            mo = re.match(r'^((?:.*/|)[^./]+)\.([^/]*)$', m.name)
-            if not mo: continue
-            key, ext = f'{sid}:{mo.group(1)}', mo.group(2).lower()
-            if key not in samples: samples[key] = {}; order.append(key)
-            try: samples[key][ext] = tf.extractfile(m).read()
-            except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
-                samples[key][ext] = _Unreadable(f'{m.name}: {type(e).__name__}: {e}')
-    # tarfile stops quietly at a truncated or invalid header: the rest of the file must be zero padding
-    if path.suffix.lower() != '.tar': return  # compressed shards: the decompressor has already checked the stream
-    try:
-        with open(path, 'rb') as fh:
-            fh.seek(tf.offset)
-            while chunk := fh.read(1 << 20):
-                if chunk.strip(b'\0'):
-                    broken.append((sid, f'{path.stat().st_size - tf.offset} bytes after member {n} '
-                                        f'(offset {tf.offset}) are not a valid tar header')); return
-    except OSError as e: broken.append((sid, f'{type(e).__name__}: {e}'))
-
-class _Unreadable(str):
-    "A tar member whose data could not be read (the detail is the string)."
-
-def _from_webdataset(paths, name, columns) -> _Rows:
-    "Rows of webdataset tar shards: `key.jpg|png|...` + `key.txt` and/or `key.json`."
-    samples, order, broken = {}, [], []
-    for p in paths: _read_shard(Path(p), samples, order, broken)
-    records, pre = [], {}
-    for i, key in enumerate(order):
-        s, r = samples[key], {}
-        for ext, data in s.items():
-            if isinstance(data, _Unreadable):
-                pre.setdefault(i, ('corrupt_image' if ext in _IMG_EXTS else 'bad_metadata', f'unreadable member {data}'))
-            elif ext in _IMG_EXTS: r[ext] = data
-            elif ext == 'json':
-                try:
-                    d = json.loads(data)
-                    if not isinstance(d, dict): raise ValueError(f'a {type(d).__name__}, not an object')
-                    for k, v in d.items(): r.setdefault(k, v)
-                except (ValueError, UnicodeDecodeError) as e: pre.setdefault(i, ('bad_metadata', f'{key}.json: {e}'[:200]))
-            else:
-                try: r[ext] = data.decode('utf-8')
-                except UnicodeDecodeError:
-                    if ext in ('txt', 'text', 'caption'): pre.setdefault(i, ('caption_not_str', f'{key}.{ext} is not UTF-8'))
-                    r[ext] = data
-        records.append(r)
-    folder = {Path(p).name: Path(p).parent for p in paths}  # a path inside a sample is confined to its shard's folder
-    rows = _from_records(records, name, columns, kind='webdataset', base=[folder[k.split(':', 1)[0]] for k in order], ids=list(order), pre=pre, coalesce=True)
-    rows.broken = broken
-    return rows
-
-# %% ../nbs/01_data.ipynb #5d927ace
-def _is_url(s) -> bool: return isinstance(s, str) and re.match(r'^(https?|file|ftp)://', s, re.I) is not None
-
-def detect_kind(source) -> str:
-    "Which of `KINDS` a source is: Dataset object, folder (save_to_disk / imagefolder / shards / tables), file or Hub id."
-    import sys
-    dsmod = sys.modules.get('datasets')
-    if dsmod is not None and isinstance(source, (dsmod.Dataset, dsmod.DatasetDict)): return 'dataset'
-    pd = sys.modules.get('pandas')
-    if pd is not None and isinstance(source, pd.DataFrame): return 'table'
-    if not isinstance(source, (str, Path, list, tuple)):
-        raise TypeError(f'unsupported source type {type(source).__name__}; pass a Dataset/DatasetDict, DataFrame, '
-                        'list of dicts or paths, a folder, a file or a Hugging Face dataset id')
-    if isinstance(source, (list, tuple)):
-        if source and all(isinstance(s, dict) for s in source): return 'records'
-        names = [str(s).lower() for s in source]
-        if names and all(re.search(r'\.(tar|tar\.gz|tgz)$', n) for n in names): return 'webdataset'
-        if names and all(n.endswith(_TABLE_EXTS) for n in names): return 'table'
-        raise ValueError(f'a list source must hold dicts, .tar shards or table files; got {list(source)[:3]}')
-    p = Path(source)
-    if p.is_dir():
-        if any((p / f).exists() for f in ('dataset_info.json', 'state.json', 'dataset_dict.json')): return 'disk'
-        if (p / 'metadata.jsonl').exists() or (p / 'metadata.csv').exists(): return 'imagefolder'
-        if any(p.glob('*.tar')) or any(p.glob('*.tar.gz')) or any(p.glob('*.tgz')): return 'webdataset'
-        if any(f.suffix.lower() in _TABLE_EXTS for f in p.iterdir()): return 'table'
-        raise ValueError(f'{p}: folder is not a save_to_disk dataset, an imagefolder (metadata.jsonl/csv), '
-                         f'tar shards or tables ({", ".join(_TABLE_EXTS)})')
-    s = str(source)
-    if p.is_file():
-        if re.search(r'\.(tar|tar\.gz|tgz)$', s.lower()): return 'webdataset'
-        if s.lower().endswith(_TABLE_EXTS): return 'table'
-        raise ValueError(f'{p}: unsupported file type; allowed: .tar shards or tables {_TABLE_EXTS}')
-    if any(ch in s for ch in '*?['):
-        hits = sorted(glob.glob(s))
-        if not hits: raise FileNotFoundError(f'{s}: pattern matches no files')
-        return detect_kind(hits)
-    looks_like_file = re.search(r'\.(tar|tgz|gz|parquet|csv|tsv|jsonl|json|png|jpe?g)$', s.lower())
-    if re.fullmatch(r'[\w.-]+(/[\w.-]+)?', s) and not s.startswith(('.', '/')) and not looks_like_file: return 'hub'
-    raise FileNotFoundError(f'{source}: no such file or folder, and not a Hugging Face dataset id')
+@patch_to(LoadReport)
+def _repr_markdown_(self):
+    md = [f'**{self.kind}** `{self.source}`: kept **{self.n_out}** of {self.n_in} rows in {self.seconds:.1f} s', '',
+          '| reason | rows | examples |', '|---|---|---|']
+    md += [f'| {k} | {v} | {", ".join(f"`{i}`" for i in self.ids(k)[:3])} |' for k, v in self.counts.items()]
+    if self.converted: md += ['', 'Converted to RGB: ' + ', '.join(f'{k} ×{v}' for k, v in self.converted.items())]
+    return '\n'.join(md)
 
 # %% ../nbs/01_data.ipynb #92b739cf
 @dataclass
@@ -521,6 +281,7 @@ class ImageAccess:
         except FileNotFoundError: return None, 'missing_file', f'{p} does not exist'
         except OSError as e: return None, 'missing_file', f'{p}: {type(e).__name__}: {e}'[:200]
 
+# %% ../nbs/01_data.ipynb #ae38392d
 def _image_bytes(ref, base, access:ImageAccess) -> tuple:
     "Resolve an image reference to `(bytes, None, '')` or `(None, reason, detail)`."
     if isinstance(ref, dict):
@@ -548,36 +309,84 @@ def _arrow_column(values):
         return pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v, default=str) for v in values],
                         pa.string())
 
-def _open_source(source, kind, columns, split, load_kwargs) -> _Rows:
-    import datasets
-    name = source if isinstance(source, str) else str(source) if isinstance(source, Path) else type(source).__name__
-    def one_split(d):
-        if isinstance(d, datasets.DatasetDict):
-            if split is None and len(d) == 1: return next(iter(d.values()))
-            if split not in d: raise ValueError(f'{name}: pass split=, one of {list(d)}')
-            return d[split]
-        return d
-    if kind == 'hub':
-        ds = datasets.load_dataset(source, split=split, **(load_kwargs or {}))
-        return _from_dataset(one_split(ds), name, columns, kind)
-    if kind == 'disk': return _from_dataset(one_split(datasets.load_from_disk(str(source))), name, columns, kind)
-    if kind == 'dataset': return _from_dataset(one_split(source), name, columns, kind)
-    if kind == 'records': return _from_records(list(source), name, columns)
-    if kind == 'imagefolder': return _from_imagefolder(Path(source), name, columns)
-    def files(pattern):
-        if isinstance(source, (list, tuple)): return [Path(s) for s in source]
-        p = Path(source)
-        if p.is_dir(): return sorted(f for f in p.iterdir() if re.search(pattern, f.name.lower()))
-        if any(ch in str(source) for ch in '*?['): return [Path(x) for x in sorted(glob.glob(str(source)))]
-        return [p]
-    if kind == 'webdataset': return _from_webdataset(files(r'\.(tar|tar\.gz|tgz)$'), name, columns)
-    if kind == 'table':
-        import pandas as pd
-        src = source if isinstance(source, pd.DataFrame) else files(r'\.(parquet|csv|tsv|jsonl|json)$')
-        return _from_table(src, name, columns)
-    raise ValueError(f'kind={kind!r}; allowed: auto, {", ".join(KINDS)}')
 
 # %% ../nbs/01_data.ipynb #30c4d7ce
+def _filter_columns(filters:LaionFilters|None, rows, rep:LoadReport) -> dict:
+    "`{filter: column}` of the LAION column filters that apply to `rows`; `rep` records which apply and which lack their column."
+    fcols = filters.resolve(rows.meta) if filters else {}
+    if filters:
+        on = {'aesthetic': filters.min_aesthetic, 'pwatermark': filters.max_pwatermark, 'nsfw': filters.nsfw}
+        rep.filters_applied = list(fcols) + (['min_side'] if filters.min_side else [])
+        rep.filters_missing = [k for k, v in on.items() if v is not None and k not in fcols]
+    return fcols
+
+def _row_checker(rows, fcols:dict, filters:LaionFilters|None, access:ImageAccess, max_pixels:int, non_rgb:str):
+    "`work(i)`: `(ImageCheck, caption)` for row i, or `(reason, detail)` when a filter, the caption or reading the image fails."
+    min_side = filters.min_side if filters else None
+    def work(i):
+        if i in rows.pre: return rows.pre[i]
+        for fname, col in fcols.items():
+            bad = filters.check(fname, rows.meta[col][i])
+            if bad: return f'filter:{fname}', bad
+        cap, reason, detail = check_caption(rows.captions[i])
+        if reason: return reason, detail
+        data, reason, detail = _image_bytes(rows.images[i], rows.base[i] if rows.base else None, access)
+        if reason: return reason, detail
+        return check_image(data, max_pixels=max_pixels, min_side=min_side, non_rgb=non_rgb), cap
+    return work
+
+# %% ../nbs/01_data.ipynb #59eda881
+def _validate_rows(rows, work, rep:LoadReport, kind:str, skip_bad:bool, non_rgb:str, num_workers:int, progress:bool) -> tuple:
+    "`(kept row indices, image dicts, captions)` after `work` on every row; the rest counted in `rep` (or raised)."
+    n = len(rows.ids)
+    for sid, detail in rows.broken:
+        if not skip_bad: raise BadRowError(n, sid, 'corrupt_shard', detail)
+        rep.add(-1, sid, 'corrupt_shard', detail)
+    keep, images, caps, conv = [], [], [], Counter()
+    pool = ThreadPoolExecutor(max(1, num_workers))
+    try:
+        results = pool.map(work, range(n)) if num_workers > 1 else map(work, range(n))
+        for i, res in enumerate(tqdm(results, total=n, desc=f'validating {kind}', disable=not progress, mininterval=1)):
+            first, second = res
+            if isinstance(first, ImageCheck):
+                chk, cap = first, second
+                if chk.reason is None:
+                    keep.append(i); images.append({'bytes': chk.data, 'path': None}); caps.append(cap)
+                    if chk.mode:
+                        conv[chk.mode] += 1; rep.converted_rows.append(dict(index=i, id=rows.ids[i], mode=chk.mode))
+                    continue
+                reason, detail = chk.reason, chk.detail
+            else: reason, detail = first, second
+            if (reason == 'non_rgb' and non_rgb == 'error') or (not skip_bad and not reason.startswith('filter:') and reason != 'non_rgb'):
+                raise BadRowError(i, rows.ids[i], reason, detail)
+            rep.add(i, rows.ids[i], reason, detail)
+            log.debug('skip row %d (%s): %s %s', i, rows.ids[i], reason, detail)
+    finally: pool.shutdown(wait=True, cancel_futures=True)
+    rep.converted = dict(conv)
+    return keep, images, caps
+
+# %% ../nbs/01_data.ipynb #fe509f4f
+def _assemble(rows, keep:list, images:list, caps:list):
+    "The output `datasets.Dataset`: image, alttext, source_id, skip_reason, then the source's pass-through columns of the kept rows."
+    import datasets
+    from datasets.table import InMemoryTable
+    feats = datasets.Features({'image': datasets.Image(), 'alttext': datasets.Value('string'),
+                               'source_id': datasets.Value('string'), 'skip_reason': datasets.Value('string')})
+    core = datasets.Dataset.from_dict({'image': images, 'alttext': caps, 'source_id': [rows.ids[i] for i in keep],
+                                       'skip_reason': [None] * len(keep)}, features=feats)
+    if rows.hf is not None and rows.hf_keep:
+        sub = rows.hf.select_columns(rows.hf_keep)  # take the kept rows in memory: no cache files, no progress bars
+        tbl = sub.with_format('arrow')[keep] if keep else sub.with_format('arrow')[:0]
+        rest = datasets.Dataset(InMemoryTable(tbl), info=datasets.DatasetInfo(features=sub.features))
+        if rows.hf_rename: rest = rest.rename_columns(rows.hf_rename)
+        return datasets.concatenate_datasets([core, rest], axis=1)
+    if rows.hf is None and rows.meta:
+        import pyarrow as pa
+        tbl = pa.table({c: _arrow_column([v[i] for i in keep]) for c, v in rows.meta.items()})
+        return datasets.concatenate_datasets([core, datasets.Dataset(InMemoryTable(tbl))], axis=1)
+    return core
+
+# %% ../nbs/01_data.ipynb #30577787
 def load_image_text(
     source, # HF dataset id, save_to_disk folder, imagefolder, .tar shard(s), table file(s), DataFrame, Dataset or list of dicts
     *,
@@ -597,7 +406,6 @@ def load_image_text(
     load_kwargs:dict|None=None, # extra arguments for `datasets.load_dataset` (kind='hub')
 ) -> tuple: # (datasets.Dataset of valid rows, LoadReport)
     "Load image-caption pairs into the project schema, validating every image once; bad rows go to the report."
-    import datasets
     if non_rgb not in ('convert', 'skip', 'error'): raise ValueError(f"non_rgb={non_rgb!r}; allowed: 'convert', 'skip', 'error'")
     t0, access = time.time(), ImageAccess(fetch, tuple(url_schemes) if allow_urls else (), allow_outside)
     kind = detect_kind(source) if kind == 'auto' else kind
@@ -606,72 +414,10 @@ def load_image_text(
     n = len(rows.ids)
     if n == 0 and not rows.broken: raise ValueError(f'{rows.name}: the dataset is empty (0 rows)')
     rep = LoadReport(source=rows.name, kind=kind, n_in=n + len(rows.broken))
-    fcols = filters.resolve(rows.meta) if filters else {}
-    if filters:
-        on = {'aesthetic': filters.min_aesthetic, 'pwatermark': filters.max_pwatermark, 'nsfw': filters.nsfw}
-        rep.filters_applied = list(fcols) + (['min_side'] if filters.min_side else [])
-        rep.filters_missing = [k for k, v in on.items() if v is not None and k not in fcols]
-    min_side = filters.min_side if filters else None
-
-    def work(i):
-        if i in rows.pre: return rows.pre[i]
-        for fname, col in fcols.items():
-            bad = filters.check(fname, rows.meta[col][i])
-            if bad: return f'filter:{fname}', bad
-        cap, reason, detail = check_caption(rows.captions[i])
-        if reason: return reason, detail
-        data, reason, detail = _image_bytes(rows.images[i], rows.base[i] if rows.base else None, access)
-        if reason: return reason, detail
-        return check_image(data, max_pixels=max_pixels, min_side=min_side, non_rgb=non_rgb), cap
-
-    def fail(index, row_id, reason, detail):
-        raise BadRowError(index, row_id, reason, detail)
-
-    for sid, detail in rows.broken:
-        if not skip_bad: fail(n, sid, 'corrupt_shard', detail)
-        rep.add(-1, sid, 'corrupt_shard', detail)
-    keep, images, caps = [], [], []
-    conv = Counter()
+    work = _row_checker(rows, _filter_columns(filters, rows, rep), filters, access, max_pixels, non_rgb)
     if num_workers is None:  # decoding small images is GIL-bound: threads only pay off for network I/O
         num_workers = 8 if allow_urls and any(_is_url(x) or (isinstance(x, dict) and _is_url(x.get('path'))) for x in rows.images) else 1
-    pool = ThreadPoolExecutor(max(1, num_workers))
-    try:
-        results = pool.map(work, range(n)) if num_workers > 1 else map(work, range(n))
-        for i, res in enumerate(tqdm(results, total=n, desc=f'validating {kind}', disable=not progress, mininterval=1)):
-            first, second = res
-            if isinstance(first, ImageCheck):
-                chk, cap = first, second
-                if chk.reason is None:
-                    keep.append(i); images.append({'bytes': chk.data, 'path': None}); caps.append(cap)
-                    if chk.mode:
-                        conv[chk.mode] += 1; rep.converted_rows.append(dict(index=i, id=rows.ids[i], mode=chk.mode))
-                    continue
-                reason, detail = chk.reason, chk.detail
-            else: reason, detail = first, second
-            if (reason == 'non_rgb' and non_rgb == 'error') or (not skip_bad and not reason.startswith('filter:') and reason != 'non_rgb'):
-                fail(i, rows.ids[i], reason, detail)
-            rep.add(i, rows.ids[i], reason, detail)
-            log.debug('skip row %d (%s): %s %s', i, rows.ids[i], reason, detail)
-    finally: pool.shutdown(wait=True, cancel_futures=True)
-    rep.converted = dict(conv)
-
-    feats = datasets.Features({'image': datasets.Image(), 'alttext': datasets.Value('string'),
-                               'source_id': datasets.Value('string'), 'skip_reason': datasets.Value('string')})
-    core = datasets.Dataset.from_dict({'image': images, 'alttext': caps, 'source_id': [rows.ids[i] for i in keep],
-                                       'skip_reason': [None] * len(keep)}, features=feats)
-    if rows.hf is not None and rows.hf_keep:
-        from datasets.table import InMemoryTable
-        sub = rows.hf.select_columns(rows.hf_keep)  # take the kept rows in memory: no cache files, no progress bars
-        tbl = sub.with_format('arrow')[keep] if keep else sub.with_format('arrow')[:0]
-        rest = datasets.Dataset(InMemoryTable(tbl), info=datasets.DatasetInfo(features=sub.features))
-        if rows.hf_rename: rest = rest.rename_columns(rows.hf_rename)
-        out = datasets.concatenate_datasets([core, rest], axis=1)
-    elif rows.hf is None and rows.meta:
-        import pyarrow as pa
-        tbl = pa.table({c: _arrow_column([v[i] for i in keep]) for c, v in rows.meta.items()})
-        from datasets.table import InMemoryTable
-        out = datasets.concatenate_datasets([core, datasets.Dataset(InMemoryTable(tbl))], axis=1)
-    else: out = core
+    out = _assemble(rows, *_validate_rows(rows, work, rep, kind, skip_bad, non_rgb, num_workers, progress))
     rep.n_out, rep.seconds = len(out), round(time.time() - t0, 3)
     assert rep.n_out + rep.n_skipped == rep.n_in, (rep.n_out, rep.n_skipped, rep.n_in)
     log.info('%s', rep.summary())

@@ -13,280 +13,16 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import (RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, stage_folder, get_device, seed_everything,
-                           resolve_model, data_dir, write_checksums)
+from .core import RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, stage_folder
+from .diffusion import (CaptionTable, prepare_captions, step_plan, pixel_tensor, build_latent_cache, load_parts,
+                                setup_trainable, trainable_params, diffusion_loss, _check_columns, _seed_of)
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'MEMORY_KNOBS', 'default_clip_tokenizer', 'tiny_sd_pipeline',
-           'text_encoder_from_clip', 'CaptionTable', 'prepare_captions', 'step_plan', 'pixel_tensor',
-           'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params', 'diffusion_loss', 'save_lora',
-           'save_pipeline', 'NonFiniteLossError', 'oom_message', 'make_optimizer', 'Trainer', 'build_trainer',
-           'train_step', 'export_model', 'save_checkpoint', 'load_training_state', 'latest_checkpoint',
+__all__ = ['log', 'MEMORY_KNOBS', 'save_lora', 'save_pipeline', 'NonFiniteLossError', 'oom_message', 'make_optimizer', 'Trainer',
+           'build_trainer', 'train_step', 'export_model', 'save_checkpoint', 'load_training_state', 'latest_checkpoint',
            'load_checkpoint', 'validation_images', 'TrainResult', 'check_training_set', 'train', 'main']
-
-# %% ../nbs/30_finetune.ipynb #11329733
-def default_clip_tokenizer(name:str='mini:clip', # a CLIP folder, Hub id or shipped mini:<name>
-                          ):
-    "The CLIP tokenizer of `name` (by default the shipped mini CLIP's, a model id like any other)."
-    from transformers import CLIPTokenizer
-    return CLIPTokenizer.from_pretrained(resolve_model(name))
-
-def _sd_scheduler_config() -> dict:
-    "Stable Diffusion v1.x's noise schedule (scaled-linear betas 0.00085..0.012, 1000 steps, epsilon prediction)."
-    return dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
-                clip_sample=False, set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon')
-
-# %% ../nbs/30_finetune.ipynb #531e683d
-def tiny_sd_pipeline(out_dir, # folder to save the pipeline to (the path a Hub id would take)
-                     tokenizer=None, # a CLIPTokenizer; None: `default_clip_tokenizer()`
-                     image_size:int=32, # image side the UNet's `sample_size` is set for
-                     vae_channels:tuple=(32, 64), # VAE block widths; downsampling factor 2**(len-1)
-                     unet_channels:tuple=(32, 64), # UNet block widths (SD v1.x: 320, 640, 1280, 1280)
-                     layers_per_block:int=1, # resnets per UNet block (SD: 2)
-                     attention_head_dim:int=8, # UNet attention heads (SD v1.x: 8)
-                     cross_attention:tuple|None=None, # per UNet level: cross-attention or not; None: every level but the deepest (SD v1.x)
-                     text_hidden:int=32, # CLIP text width = UNet cross_attention_dim (SD v1.x: 768)
-                     text_layers:int=2, # CLIP text transformer layers (SD v1.x: 12)
-                     text_encoder=None, # a CLIPTextModel to use instead of a random one (e.g. `text_encoder_from_clip`)
-                     vae=None, # an AutoencoderKL to use instead of a random one (e.g. a trained one)
-                     seed:int=0, # seeds the random weights
-                    ) -> Path:
-    "Save a random-weight `StableDiffusionPipeline` of the real SD v1.x classes to `out_dir`; returns the path."
-    import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
-    tokenizer = tokenizer or default_clip_tokenizer()
-    torch.manual_seed(seed)
-    if text_encoder is None:
-        text_encoder = CLIPTextModel(CLIPTextConfig(
-            vocab_size=len(tokenizer), hidden_size=text_hidden, intermediate_size=4 * text_hidden, num_hidden_layers=text_layers,
-            num_attention_heads=max(1, text_hidden // 32), max_position_embeddings=tokenizer.model_max_length, projection_dim=text_hidden,
-            bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
-    n = len(unet_channels)
-    if vae is None:
-        vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=tuple(vae_channels),
-                            down_block_types=('DownEncoderBlock2D',) * len(vae_channels), up_block_types=('UpDecoderBlock2D',) * len(vae_channels),
-                            layers_per_block=1, norm_num_groups=min(32, vae_channels[0]), sample_size=image_size)
-    f = 2 ** (len(vae.config.block_out_channels) - 1)
-    xattn = tuple(cross_attention) if cross_attention is not None else (True,) * (n - 1) + (False,)
-    if len(xattn) != n: raise ValueError(f"cross_attention has {len(xattn)} flags for {n} UNet levels (unet_channels={unet_channels})")
-    unet = UNet2DConditionModel(
-        sample_size=image_size // f, in_channels=4, out_channels=4, layers_per_block=layers_per_block,
-        block_out_channels=tuple(unet_channels), norm_num_groups=min(32, unet_channels[0]),
-        down_block_types=tuple('CrossAttnDownBlock2D' if a else 'DownBlock2D' for a in xattn),
-        up_block_types=tuple('CrossAttnUpBlock2D' if a else 'UpBlock2D' for a in reversed(xattn)),
-        cross_attention_dim=text_encoder.config.hidden_size, attention_head_dim=attention_head_dim)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                   scheduler=DDIMScheduler(**_sd_scheduler_config()), safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    out_dir = Path(out_dir); pipe.save_pretrained(out_dir, safe_serialization=True)
-    return out_dir
-
-# %% ../nbs/30_finetune.ipynb #5ee551e0
-def text_encoder_from_clip(clip_path, # a folder (or Hub id) holding a `CLIPModel`
-                          ):
-    "A `CLIPTextModel` holding the text tower of the `CLIPModel` at `clip_path` (weights copied)."
-    from transformers import CLIPModel, CLIPTextModel
-    clip = CLIPModel.from_pretrained(clip_path)
-    te = CLIPTextModel(clip.config.text_config)
-    te.load_state_dict(clip.text_model.state_dict(), strict=True)  # transformers 5: CLIPModel.text_model is a CLIPTextModel
-    return te.eval()
-
-# %% ../nbs/30_finetune.ipynb #763212d5
-@dataclass
-class CaptionTable:
-    "Token ids of every (row, mix column) caption, which ones survive, the mix weights and what was dropped."
-    columns:list # the mix's caption columns
-    weights:np.ndarray # [n_cols] mix weights, summing to 1
-    ids:np.ndarray # [n_rows, n_cols, max_length] int64 token ids, padded
-    valid:np.ndarray # [n_rows, n_cols] bool: the caption exists and fits (or was truncated)
-    rows:np.ndarray # [n_rows] index of each kept row in the source dataset
-    empty_ids:np.ndarray # [max_length] ids of the empty prompt (prompt dropout)
-    report:dict # counts: rows_in, rows_kept, too_long, truncated, missing per column
-
-def _check_columns(ds, columns, what='finetune.mix'):
-    missing = [c for c in columns if c not in ds.column_names]
-    if missing: raise KeyError(f"{what} names caption column(s) {missing} that the dataset does not have; available columns: {ds.column_names}")
-
-def prepare_captions(ds, # a datasets.Dataset with the mix's caption columns
-                     mix:dict, # caption column -> sampling weight
-                     tokenizer, # the pipeline's CLIP tokenizer
-                     max_tokens:int=77, # longer captions (incl. bos/eos) are dropped or truncated
-                     too_long:str='drop', # 'drop' (the paper) or 'truncate'
-                    ) -> CaptionTable:
-    "Tokenize the mix's caption columns; drop or truncate captions over `max_tokens`, with counts."
-    if too_long not in ('drop', 'truncate'): raise ConfigError(f"too_long={too_long!r} is not allowed; choose one of: 'drop', 'truncate'")
-    cols = [c for c, w in mix.items() if w > 0]
-    _check_columns(ds, cols)
-    L = tokenizer.model_max_length
-    n = len(ds)
-    ids = np.full((n, len(cols), L), tokenizer.pad_token_id, np.int64); valid = np.zeros((n, len(cols)), bool)
-    rep = dict(rows_in=n, too_long={}, truncated={}, missing={})
-    for j, c in enumerate(cols):
-        texts = ds[c]
-        ok = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
-        rep['missing'][c] = n - len(ok)
-        if not ok: continue
-        full = tokenizer([texts[i] for i in ok], truncation=False, verbose=False)['input_ids']
-        long_ = np.array([len(x) > max_tokens for x in full])
-        rep['too_long'][c] = int(long_.sum()); rep['truncated'][c] = int(long_.sum()) if too_long == 'truncate' else 0
-        enc = tokenizer([texts[i] for i in ok], padding='max_length', truncation=True, max_length=min(L, max_tokens), return_tensors='np')['input_ids']
-        ids[ok, j, :enc.shape[1]] = enc
-        valid[ok, j] = ~long_ if too_long == 'drop' else True
-    keep = np.flatnonzero(valid.any(1))
-    rep['rows_kept'] = len(keep)
-    rep['rows_dropped'] = n - len(keep)
-    w = np.array([mix[c] for c in cols], float)
-    empty = tokenizer([''], padding='max_length', truncation=True, max_length=L, return_tensors='np')['input_ids'][0]
-    if sum(rep['too_long'].values()):
-        log.warning("captions over %d CLIP tokens: %s -> %s; rows with no caption left: %d of %d", max_tokens, rep['too_long'],
-                    'dropped' if too_long == 'drop' else 'truncated', rep['rows_dropped'], n)
-    if not len(keep): raise ValueError(f"no row has a usable caption in {cols}: missing {rep['missing']}, too long {rep['too_long']}")
-    return CaptionTable(cols, w / w.sum(), ids[keep], valid[keep], keep, empty, rep)
-
-# %% ../nbs/30_finetune.ipynb #88ca487e
-def _seed_of(*keys) -> int:
-    "A 63-bit seed derived from integer keys."
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-def step_plan(step:int, # optimizer step (0-based)
-              seed:int, # the run's seed
-              table:CaptionTable, # from `prepare_captions`
-              batch_size:int, # effective batch size (all processes and micro-batches)
-              prompt_dropout:float=0.0, # probability of the empty prompt
-              random_flip:bool=False, # flip half the images horizontally
-             ) -> dict:
-    "The rows, caption columns, dropout and flips of step `step`'s whole batch (numpy arrays)."
-    n = len(table.rows)
-    pos = step * batch_size + np.arange(batch_size)
-    epochs, within = pos // n, pos % n
-    perms = {e: np.random.default_rng([seed, 1, e]).permutation(n) for e in np.unique(epochs)}
-    idx = np.array([perms[e][k] for e, k in zip(epochs, within)])
-    rng = np.random.default_rng([seed, 2, step])
-    w = table.valid[idx] * table.weights
-    u = rng.random(batch_size)[:, None]
-    col = ((w.cumsum(1) / w.sum(1, keepdims=True)) < u).sum(1).clip(max=len(table.columns) - 1)
-    drop = rng.random(batch_size) < prompt_dropout
-    flip = (rng.random(batch_size) < 0.5) & random_flip
-    return dict(idx=idx, col=col, drop=drop, flip=flip)
-
-# %% ../nbs/30_finetune.ipynb #898891fe
-def pixel_tensor(images:list, # PIL images
-                 resolution:int, # output side
-                 flip=None, # optional bool per image: mirror horizontally
-                ):
-    "Resize (shorter side), centre-crop and scale PIL images to a float tensor `[n, 3, r, r]` in [-1, 1]."
-    import torch
-    from PIL import Image
-    out = []
-    for k, im in enumerate(images):
-        im = im.convert('RGB'); w, h = im.size; s = resolution / min(w, h)
-        if (w, h) != (resolution, resolution):
-            im = im.resize((max(resolution, round(w * s)), max(resolution, round(h * s))), Image.BILINEAR)
-            l, t = (im.width - resolution) // 2, (im.height - resolution) // 2
-            im = im.crop((l, t, l + resolution, t + resolution))
-        a = np.asarray(im, np.float32)
-        if flip is not None and flip[k]: a = a[:, ::-1]
-        out.append(a)
-    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).contiguous() / 127.5 - 1
-
-def build_latent_cache(vae, # an AutoencoderKL
-                       ds, # dataset with an 'image' column
-                       rows, # dataset rows to encode, in cache order
-                       resolution:int, # image side fed to the VAE
-                       flip:bool=False, # also cache each image's mirror
-                       batch_size:int=32, # images per VAE call
-                       device='cpu', dtype=None, # where the VAE runs
-                       progress:bool=True, # tqdm bar
-                       channels_last:bool=True, # VAE and images in channels-last memory format (about 2x faster on CPU)
-                      ):
-    "Latent-distribution parameters `[n, (1 or 2 flips), 8, h, w]` (float32, CPU) of `rows`' images."
-    import torch
-    dtype = dtype or next(vae.parameters()).dtype
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    vae.to(memory_format=fmt)
-    out = []
-    for i in tqdm(range(0, len(rows), batch_size), desc='cache latents', disable=not progress):
-        imgs = ds.select(rows[i:i + batch_size])['image']
-        views = [pixel_tensor(imgs, resolution)] + ([pixel_tensor(imgs, resolution, [True] * len(imgs))] if flip else [])
-        with torch.inference_mode():
-            par = [vae.encode(v.to(device, dtype).contiguous(memory_format=fmt)).latent_dist.parameters.float().cpu() for v in views]
-        out.append(torch.stack(par, 1))
-    return torch.cat(out)
-
-# %% ../nbs/30_finetune.ipynb #c23c4c6d
-UNET_LORA_TARGETS = ['to_k', 'to_q', 'to_v', 'to_out.0']
-TEXT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'out_proj']
-
-def load_parts(model:str, # pipeline folder, Hub id or mini:<name>
-               dtype=None, # torch dtype of the weights (default float32)
-              ):
-    "Load a Stable Diffusion v1.x pipeline without its safety checker."
-    import torch
-    from diffusers import StableDiffusionPipeline
-    path = resolve_model(model)
-    try:
-        return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, feature_extractor=None, requires_safety_checker=False,
-                                                       dtype=dtype or torch.float32)
-    except (OSError, ValueError) as e:
-        raise OSError(f"finetune.model={model!r}: cannot load a Stable Diffusion pipeline from {path} ({type(e).__name__}: {e}). "
-                      "Give a diffusers pipeline folder, a Hub id such as 'stable-diffusion-v1-5/stable-diffusion-v1-5', or mini:t2i") from e
-
-def _parts_of(trainable:str) -> list:
-    return {'unet': ['unet'], 'text_encoder': ['text_encoder'], 'both': ['unet', 'text_encoder']}[trainable]
-
-def setup_trainable(pipe, # from `load_parts`
-                    trainable:str='both', # 'unet', 'text_encoder' or 'both'
-                    lora_rank:int=0, # >0: LoRA adapters of this rank instead of full fine-tuning
-                    gradient_checkpointing:bool=False, # recompute activations in the backward pass
-                   ) -> dict:
-    "Freeze the pipeline, then make `trainable` parts (or their LoRA adapters) trainable; returns {part: module}."
-    if trainable not in ('unet', 'text_encoder', 'both'): raise ConfigError(f"trainable={trainable!r}; choose one of 'unet', 'text_encoder', 'both'")
-    for m in (pipe.unet, pipe.vae, pipe.text_encoder): m.requires_grad_(False)
-    out = {}
-    for name in _parts_of(trainable):
-        m = getattr(pipe, name)
-        if lora_rank:
-            from peft import LoraConfig
-            targets = UNET_LORA_TARGETS if name == 'unet' else TEXT_LORA_TARGETS
-            m.add_adapter(LoraConfig(r=lora_rank, lora_alpha=lora_rank, init_lora_weights='gaussian', target_modules=targets))
-        else: m.requires_grad_(True)
-        if gradient_checkpointing:
-            (m.enable_gradient_checkpointing if name == 'unet' else m.gradient_checkpointing_enable)()
-        m.train()
-        out[name] = m
-    return out
-
-def trainable_params(modules:dict) -> list:
-    "The parameters that train, in a fixed order (part name, then parameter name)."
-    return [p for k in sorted(modules) for _, p in sorted(modules[k].named_parameters()) if p.requires_grad]
-
-# %% ../nbs/30_finetune.ipynb #2ce79ea1
-def diffusion_loss(unet, # the UNet (possibly wrapped)
-                   latents, # [b, 4, h, w] scaled latents
-                   cond, # [b, 77, d] text encoder hidden states
-                   noise_scheduler, # a DDPMScheduler with the pipeline's schedule
-                   gen, # torch.Generator (CPU) for noise and timesteps
-                   snr_gamma:float|None=None, # min-SNR gamma; None: plain MSE
-                   channels_last:bool=False, # feed the UNet channels-last tensors (match a channels-last UNet)
-                  ):
-    "The denoising loss of one micro-batch."
-    import torch, torch.nn.functional as F
-    from diffusers.training_utils import compute_snr
-    b = latents.shape[0]
-    noise = torch.randn(latents.shape, generator=gen).to(latents.device, latents.dtype)
-    t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (b,), generator=gen).to(latents.device)
-    noisy = noise_scheduler.add_noise(latents, noise, t)
-    if channels_last: noisy = noisy.contiguous(memory_format=torch.channels_last)
-    kind = noise_scheduler.config.prediction_type
-    target = noise if kind == 'epsilon' else noise_scheduler.get_velocity(latents, noise, t)
-    pred = unet(noisy, t, cond, return_dict=False)[0]
-    if snr_gamma is None: return F.mse_loss(pred.float(), target.float())
-    snr = compute_snr(noise_scheduler, t)
-    w = torch.minimum(snr, torch.full_like(snr, snr_gamma)) / (snr if kind == 'epsilon' else snr + 1)
-    return (F.mse_loss(pred.float(), target.float(), reduction='none').mean(dim=(1, 2, 3)) * w).mean()
 
 # %% ../nbs/30_finetune.ipynb #5e0e8fe9
 def _unwrap(m):
@@ -328,6 +64,7 @@ def save_lora(modules:dict, # {part: peft-wrapped module}
     (folder / 'recap_lora.json').write_text(json.dumps(dict(base=base, parts=sorted(modules))))
     return folder
 
+# %% ../nbs/30_finetune.ipynb #d7b07aa5
 def _plain_copy(m):
     "`m` as a plain float32 model: LoRA adapters merged into a copy and removed (the module itself if nothing to do)."
     import copy, torch
@@ -452,6 +189,7 @@ def _text_cache(pipe, table:CaptionTable, device, dtype, batch_size:int=64, max_
             out.append(pipe.text_encoder(flat[i:i + batch_size].to(device), return_dict=False)[0].float().cpu())
     return torch.cat(out)
 
+# %% ../nbs/30_finetune.ipynb #1286973b
 def build_trainer(cfg:RunConfig, # the run's config (its `finetune` section)
                   ds, # the training dataset (image + caption columns)
                   folder:Path, # the stage folder (latent cache goes here)
@@ -489,10 +227,10 @@ def build_trainer(cfg:RunConfig, # the run's config (its `finetune` section)
     latents = None
     if fc.cache_latents: latents = _load_or_build_latents(pipe.vae, ds, table, fc, folder, acc, weight_dtype, progress, channels_last)
     elif fc.random_flip: log.info("random_flip: flipping images before the VAE every step")
-    text_cache = None
-    if 'text_encoder' not in modules: text_cache = _text_cache(pipe, table, acc.device, weight_dtype)
+    text_cache = _text_cache(pipe, table, acc.device, weight_dtype) if 'text_encoder' not in modules else None
     return Trainer(cfg, acc, pipe, modules, params, opt, sched, emas, table, ds, noise_scheduler, accum, weight_dtype, latents, text_cache, channels_last)
 
+# %% ../nbs/30_finetune.ipynb #6bb8aee6
 def _load_or_build_latents(vae, ds, table, fc, folder, acc, dtype, progress, channels_last=True):
     "The latent cache of this run: read from `folder/latents.safetensors` if it matches, else built and saved."
     from safetensors.torch import load_file, save_file
@@ -535,6 +273,7 @@ def _micro_inputs(tr:Trainer, plan:dict, sl:slice, gen):
         cond = te(torch.as_tensor(ids).to(dev), return_dict=False)[0]
     return lat, cond
 
+# %% ../nbs/30_finetune.ipynb #fbc3eec4
 def train_step(tr:Trainer, # the trainer (its `step` advances by one)
                max_grad_norm:float=1.0, # gradient clipping
               ) -> float:
@@ -584,6 +323,7 @@ def export_model(tr:Trainer, # the trainer
         for ema, k in zip(tr.emas, names): ema.restore(_ema_params(tr, k))
     return out
 
+# %% ../nbs/30_finetune.ipynb #1e8f074f
 def save_checkpoint(tr:Trainer, # the trainer
                     models:bool=True, # also write the sampling folders (pipeline/, lora/)
                    ) -> Path:
@@ -621,6 +361,7 @@ def latest_checkpoint(folder) -> Optional[Path]:
     ck = sorted((p for p in (Path(folder) / 'checkpoints').glob('step-*') if p.is_dir() and not p.name.endswith('.tmp')), key=lambda p: int(p.name[5:]))
     return ck[-1] if ck else None  # by step number: step-10000000 comes after step-9999999
 
+# %% ../nbs/30_finetune.ipynb #fbb7ec61
 def load_checkpoint(tr:Trainer, ckpt) -> Trainer:
     "Restore weights, optimizer, scheduler, EMA, RNG states, step and losses from checkpoint `ckpt`."
     import torch
@@ -697,6 +438,7 @@ def check_training_set(ds, fc:FinetuneCfg):
 def _checkpoint_step(ckpt:Optional[Path]) -> int:
     return json.loads((ckpt / 'trainer_state.json').read_text())['step'] if ckpt else 0
 
+# %% ../nbs/30_finetune.ipynb #2ab6f896
 def train(cfg:RunConfig, # the run's config (its `finetune` section)
           ds, # a datasets.Dataset with 'image' and the mix's caption columns, or a stage folder
           if_exists:str='error', # 'error', 'resume' (from the newest checkpoint) or 'overwrite'

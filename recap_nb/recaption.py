@@ -142,7 +142,7 @@ def load_captioners(cfg:RunConfig, captioner:str, device=None) -> Captioners:
 def caption_batch(caps:Captioners, px, rc) -> dict:
     "Short and long captions of one pixel batch (each image encoded once for both), with CLIP token counts and `hit_max_tokens` flags."
     from contextlib import ExitStack
-    from recap_nb.captioner import cached_vision
+    from recap_nb.captioner_train import cached_vision
     from recap_nb.decoding import decode
     out = {}
     with ExitStack() as stack:

@@ -180,6 +180,7 @@ def generate(models:dict, # {model name: spec} (see `load_pipeline`)
     bar.close()
     return plan
 
+# %% ../nbs/31_sample.ipynb #0f10d33f
 def write_manifest(df, out_dir) -> Path:
     "Write the manifest as `manifest.parquet` and `manifest.csv` in `out_dir`."
     out_dir = Path(out_dir)

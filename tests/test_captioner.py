@@ -7,7 +7,8 @@ import torch
 from PIL import Image
 
 from recap_nb.core import load_config
-from recap_nb.captioner import FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, caption_loss, finetune_captioner, prepare_examples, family_of, check_prefixes, null_images, vision_encoder, cached_vision
+from recap_nb.captioner import FAMILIES, CaptionerError, tiny_captioner, load_captioner, caption_images, family_of, null_images
+from recap_nb.captioner_train import caption_loss, finetune_captioner, prepare_examples, check_prefixes, vision_encoder, cached_vision
 from recap_nb.mini.world import object_recall, object_mentions, caption_corpus, MINI_VOCAB
 from recap_nb.captioner import PRESET_PREFIXES
 from recap_nb.mini.world import make_split

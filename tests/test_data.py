@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 import datasets
-from recap_nb.data import (BadRowError, LaionFilters, LoadReport, check_image, collate, detect_kind, load_image_text,
+from recap_nb.data import (BadRowError, LaionFilters, LoadReport, check_image, collate, load_image_text,
                            load_stage, save_stage, to_rgb, write_shard, zero_png)
+from recap_nb.data_sources import detect_kind
 
 
 # ---------------------------------------------------------------- helpers

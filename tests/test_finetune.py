@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import recap_nb.finetune as ft
+import recap_nb.diffusion as sd
 from recap_nb.core import load_config, ConfigError
 from recap_nb.mini.clip import build_clip_tokenizer
 from recap_nb.mini.world import make_split
@@ -23,7 +24,7 @@ def one_thread():
 @pytest.fixture(scope='module')
 def base(tmp_path_factory):
     tok = build_clip_tokenizer(CORPUS, tmp_path_factory.mktemp('tok'), vocab_size=600)
-    return ft.tiny_sd_pipeline(tmp_path_factory.mktemp('sd'), tokenizer=tok)
+    return sd.tiny_sd_pipeline(tmp_path_factory.mktemp('sd'), tokenizer=tok)
 
 
 @pytest.fixture(scope='module')
@@ -122,6 +123,6 @@ def test_all_captions_too_long(base, ds):
     from transformers import CLIPTokenizer
     tok = CLIPTokenizer.from_pretrained(base / 'tokenizer')
     long_ds = ds.map(lambda r: {'alttext': ' '.join(['word'] * 100)})
-    with pytest.raises(ValueError, match='no row has a usable caption'): ft.prepare_captions(long_ds, {'alttext': 1}, tok)
-    t = ft.prepare_captions(long_ds, {'alttext': 1}, tok, too_long='truncate')
+    with pytest.raises(ValueError, match='no row has a usable caption'): sd.prepare_captions(long_ds, {'alttext': 1}, tok)
+    t = sd.prepare_captions(long_ds, {'alttext': 1}, tok, too_long='truncate')
     assert t.report['truncated'] == {'alttext': 24} and t.ids.shape == (24, 1, 77)

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from recap_nb.core import SampleCfg, ConfigError
-from recap_nb.finetune import tiny_sd_pipeline
+from recap_nb.diffusion import tiny_sd_pipeline
 from recap_nb.mini.clip import build_clip_tokenizer
 from recap_nb.sample import generate, read_manifest, as_prompts, load_pipeline
 

@@ -6,7 +6,8 @@ sys.path.insert(0, __import__('os').path.dirname(__file__))
 from common import report, train_on_pools
 from datasets import Dataset
 from recap_nb.core import load_config
-from recap_nb.captioner import load_captioner, caption_images, prepare_examples, vision_encoder, _split_rows
+from recap_nb.captioner import load_captioner, caption_images
+from recap_nb.captioner_train import prepare_examples, vision_encoder, _split_rows
 from recap_nb.mini.world import make_split
 torch.set_num_threads(1)
 N, R = (int(sys.argv[1]) if len(sys.argv) > 1 else 2000), (float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)

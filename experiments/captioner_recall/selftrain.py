@@ -6,7 +6,8 @@ sys.path.insert(0, __import__('os').path.dirname(__file__))
 from common import OUT, preset_finetune, report
 from datasets import Dataset, concatenate_datasets
 from recap_nb.core import load_config
-from recap_nb.captioner import load_captioner, caption_images, finetune_captioner, _split_rows
+from recap_nb.captioner import load_captioner, caption_images
+from recap_nb.captioner_train import finetune_captioner, _split_rows
 from recap_nb.mini.world import object_mentions, object_recall
 from recap_nb.mini.world import make_split
 torch.set_num_threads(1)

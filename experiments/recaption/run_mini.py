@@ -9,7 +9,7 @@ import torch
 
 def main(out):
     from recap_nb.core import load_config
-    from recap_nb.captioner import finetune_captioner
+    from recap_nb.captioner_train import finetune_captioner
     from recap_nb.data import load_stage
     from recap_nb.mini.world import make_split, eval_prompts
     from recap_nb.mini.clip import load_clip, embed_texts, count_clip_tokens

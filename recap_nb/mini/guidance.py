@@ -103,7 +103,8 @@ def mini_guidance_table(n_eval:int=300, # held-out scenes to caption
                        ):
     "Fine-tune the mini captioner with condition masking and run `guidance_sweep` on held-out mini-world scenes."
     from recap_nb.core import load_config
-    from recap_nb.captioner import finetune_captioner, load_captioner
+    from recap_nb.captioner import load_captioner
+    from recap_nb.captioner_train import finetune_captioner
     from recap_nb.mini.world import make_split
     if style not in ('short', 'long'): raise ValueError(f"style={style!r} must be 'short' or 'long'")
     cfg = load_config('mini', overrides=[f'captioner.cond_mask_prob={cond_mask_prob}', f'captioner.lr={lr}', f'seed={seed}', f'out_dir={out_dir}',

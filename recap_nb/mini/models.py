@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core import data_dir
-from ..finetune import tiny_sd_pipeline, text_encoder_from_clip
+from ..diffusion import tiny_sd_pipeline, text_encoder_from_clip
 
 MINI_T2I = dict(image_size=64, vae_channels=(16, 32, 64), unet_channels=(32, 64, 128), cross_attention=(False, True, False),
                 layers_per_block=1, attention_head_dim=8)
