@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).parents[1] / 'recap_nb'
-STAGES = ('data', 'textstats', 'clipkit', 'captioner', 'decoding', 'recaption', 'finetune', 'sample', 'evaluate', 'widgets')
+STAGES = ('data', 'textstats', 'clipkit', 'captioner', 'decoding', 'recaption', 'finetune', 'sample', 'evaluate', 'fid', 'widgets')
 RULES = [  # (modules the rule applies to, forbidden import prefix, why)
     (STAGES, 'recap_nb.mini', 'a stage must not import the mini world'),
     (('core',), 'recap_nb.', 'core must not import another recap_nb module'),
