@@ -81,7 +81,7 @@ class ClipImageFeatures(nn.Module):
 
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         from recap_nb.clipkit import embed_images
-        return torch.from_numpy(embed_images(list(x.permute(0, 2, 3, 1).cpu().numpy()), self.model, self.preprocess))
+        return torch.from_numpy(embed_images(list(x.permute(0, 2, 3, 1).cpu().numpy()), self.model, self.preprocess)).to(x.device)
 
 def feature_net(name) -> nn.Module:
     "`inception[:weights]`, `clip:<CLIP name>`, a `core.PLUGINS['features']` name (e.g. `mini:fidnet`), or an `nn.Module` with `num_features`."
