@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'RELATIONS', 'REGIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table',
            'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'region_of', 'image_units',
-           'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid', 'feature_fn',
-           'object_crops', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata',
-           'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps', 'caption_metrics', 'read_ratings',
+           'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid_rows',
+           'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results',
+           'paired_difference', 'render_table', 'plot_over_steps', 'caption_metrics', 'read_ratings',
            'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
@@ -259,74 +259,25 @@ def clip_units(images:list, prompts:list, clip) -> dict:
                 pa_clip=np.array(pa), img_emb=ie, txt_emb=te)
 
 # %% ../nbs/40_evaluate.ipynb #462e5d18
-def fid(real_feats:np.ndarray, # [n, d] features of the reference images
-        gen_feats:np.ndarray, # [m, d] features of the generated images
-       ) -> dict:
-    "FID between two feature sets: value, both counts, and a note when the estimate is unreliable."
-    from recap_nb.textstats import frechet_distance
-    a, b = np.asarray(real_feats, np.float64), np.asarray(gen_feats, np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"fid: features must be [n, d] with the same d; got {a.shape} (reference) and {b.shape} (generated)")
-    if min(len(a), len(b)) < 2: raise ValueError(f"fid: {len(a)} reference and {len(b)} generated images; FID needs at least 2 of each")
-    note = ''
-    if min(len(a), len(b)) <= a.shape[1]:
-        note = f"only {min(len(a), len(b))} images for {a.shape[1]}-dim features: the covariance is rank-deficient and FID is biased upwards; use many more"
-        log.warning("fid: %s", note)
-    if len(a) != len(b): note = (note + '; ' if note else '') + f"sets differ in size ({len(a)} reference, {len(b)} generated)"
-    value = frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
-    return dict(value=float(value), n_real=len(a), n_gen=len(b), note=note)
-
-# %% ../nbs/40_evaluate.ipynb #e55e9cdf
-def feature_fn(spec):
-    "`images -> [n, d]` features: `clip:<CLIP name>` (its image embedding) or a callable, as is."
-    if callable(spec): return spec
-    if isinstance(spec, str) and spec.startswith('clip:'):
-        from recap_nb.clipkit import load_clip, embed_images
-        m, _, pre = load_clip(spec[len('clip:'):])
-        return lambda ims: embed_images(ims, m, pre)
-    raise ValueError(f"feature model {spec!r}: use clip:<CLIP name> (e.g. clip:mini:clip) or pass a callable images -> features")
-
-def _crop(im, box) -> 'Image.Image':
-    "`im` cut to `box` (pixels), clamped to the image and at least 1 px on each side."
-    W, H = im.size
-    x0, y0 = min(max(int(box[0]), 0), W - 1), min(max(int(box[1]), 0), H - 1)
-    return im.crop((x0, y0, max(min(int(round(box[2])), W), x0 + 1), max(min(int(round(box[3])), H), y0 + 1)))
-
-def object_crops(images:list, detections:list, size:int=64) -> list:
-    "Crops of every detected object (resized to `size` px), with the index of their image."
-    return [(i, _crop(im, (d.box[0] * im.size[0], d.box[1] * im.size[1], d.box[2] * im.size[0], d.box[3] * im.size[1])).resize((size, size)))
-            for i, (im, ds) in enumerate(zip(images, detections)) for d in ds]
-
-def _boot_fid(ref, gen, groups, n_boot:int, seed:int=0) -> tuple:
-    "FID of `gen` against `ref`, and its interval when the generated rows are resampled by prompt (`groups`)."
-    from recap_nb.textstats import frechet_distance
-    v = fid(ref, gen)['value']
-    mu, cov = ref.mean(0), np.cov(ref, rowvar=False)  # the reference's statistics, once
-    ids = {g: np.flatnonzero(groups == g) for g in np.unique(groups)}
-    keys, rng, boots = list(ids), np.random.default_rng(seed), []
-    for _ in range(n_boot if len(keys) > 1 else 0):
-        rows = np.concatenate([ids[keys[k]] for k in rng.integers(len(keys), size=len(keys))])
-        if len(rows) > 1: boots.append(frechet_distance(mu, cov, gen[rows].mean(0), np.cov(gen[rows], rowvar=False)))
-    return v, *(np.quantile(boots, [0.025, 0.975]).tolist() if boots else (float('nan'), float('nan')))
+from .fid import fid, fid_note, feature_fn, boot_fid, object_crops, open_images, _crop  # FID lives in nbs/42_fid.ipynb
 
 # %% ../nbs/40_evaluate.ipynb #635bbb72
 def fid_rows(manifest:pd.DataFrame, reference:list, features, detector=None, root=None, n_boot:int=200, seed:int=0) -> list:
-    "FID (and O-FID with a detector) of each model's images against `reference` images, as tidy-table rows."
-    from PIL import Image
+    "FID (and O-FID with a detector) of each model's images against `reference` images, as tidy-table rows with `n`, `n_ref` and a `note`."
+    if len(reference) < 2: raise ValueError(f"fid_rows: {len(reference)} reference images; FID needs at least 2")
     feat = feature_fn(features)
     ref_f = feat(reference)
     det = (load_detector(detector) if isinstance(detector, str) else detector) if detector is not None else None
     ref_crops = object_crops(reference, det.detect(reference)) if det is not None else []
+    row = lambda m, metric, r: dict(model=m, metric=metric, value=r['value'], ci_low=r['ci_low'], ci_high=r['ci_high'], n=r['n_gen'], n_ref=r['n_real'], note=r['note'])
     rows = []
     for m, g in manifest.groupby('model', sort=False):
-        ims = [Image.open(Path(p) if root is None else Path(root) / p).convert('RGB') for p in g.path]
-        v, lo, hi = _boot_fid(ref_f, feat(ims), g.prompt_id.values, n_boot, seed)
-        rows.append(dict(model=m, metric='FID', value=v, ci_low=lo, ci_high=hi, n=len(ims)))
+        ims = open_images(g.path, root, f'FID of model {m!r}: ')
+        rows.append(row(m, 'FID', boot_fid(ref_f, feat(ims), g.prompt_id.values, n_boot, seed)))
         if det is not None:
             crops = object_crops(ims, det.detect(ims))
             if len(crops) > 1 and len(ref_crops) > 1:
-                v, lo, hi = _boot_fid(feat([c for _, c in ref_crops]), feat([c for _, c in crops]), g.prompt_id.values[[i for i, _ in crops]], n_boot, seed)
-                rows.append(dict(model=m, metric='O-FID', value=v, ci_low=lo, ci_high=hi, n=len(crops)))
+                rows.append(row(m, 'O-FID', boot_fid(feat([c for _, c in ref_crops]), feat([c for _, c in crops]), g.prompt_id.values[[i for i, _ in crops]], n_boot, seed)))
             else: log.warning("O-FID of model %s: %d generated and %d reference object crops; at least 2 of each are needed", m, len(crops), len(ref_crops))
     return rows
 
