@@ -145,7 +145,7 @@ class EvalCfg:
     prompts:str = _f('mini:eval', doc='the evaluation prompt set: a registered name (core.PLUGINS prompts)')
     detector:str = _f('mini:sceneparser', doc='the object detector behind SOA/CA/PA: a registered name (core.PLUGINS detector)')
     threshold:float = _f(0.3, range=(0, 1), doc='detector score threshold')
-    feature_model:str = _f('clip:mini:clip', doc="FID/O-FID features (fid.feature_net): inception, clip:<CLIP name>, or a registered name (core.PLUGINS features, e.g. mini:fidnet)")
+    feature_model:str = _f('mini:fidnet', doc="FID/O-FID features (fid.feature_net): inception, clip:<CLIP name>, or a registered name (core.PLUGINS features, e.g. mini:fidnet)")
     n_boot:int = _f(1000, range=(10, 100_000), doc='bootstrap resamples (over prompts) per interval')
     textstats_samples:int = _f(10_000, range=(1, 10**8))
     reference_samples:int = _f(1_000, range=(1, 10**8))

@@ -162,6 +162,7 @@ def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
     if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
     return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))
 
+# %% ../nbs/40_evaluate.ipynb #5fbcb901
 def _slope(g) -> float:
     "Least-squares slope of the drawn count on the asked count (1: follows counts, 0: ignores them)."
     x, y = g.key.astype(float).to_numpy(), g.value.to_numpy(float)
@@ -312,7 +313,7 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
                      clip='mini:clip', # a CLIP name for `clipkit.load_clip`, a loaded triple, or None (no CLIP metrics)
                      root=None, n_boot:int=1000, threshold:float=0.3, progress:bool=True,
                      reference:list|None=None, # reference images for FID and O-FID (None: no FID)
-                     features='clip:mini:clip', # FID features (see `feature_fn`)
+                     features='mini:fidnet', # FID features (see `feature_fn`)
                     ) -> tuple:
     "The battery on a sample manifest: `(table, units)` (tidy table with 95% intervals over prompts)."
     from recap_nb.clipkit import load_clip

@@ -100,7 +100,6 @@ ALLOWED = {
     'nbs/00_core.ipynb: export cell from stage_run',
     # owned by other work at the time of the refactor (the mini world, CLIP, widgets, decoding, recaption, report, cli):
     'recap_nb/mini/clip.py: train_clip',
-    'recap_nb/widgets.py',
     'nbs/02_miniworld.ipynb: export cell from _check_size',
     'nbs/02_miniworld.ipynb: export cell from _pick',
     'nbs/03_textstats.ipynb: export cell from embed_texts',
