@@ -15,12 +15,12 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RELATIONS', 'REGIONS', 'BATTERY', 'SWAPS', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci', 'alignment_table',
-           'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds', 'region_of', 'image_units',
-           'battery_table', 'score_detections', 'r_precision', 'swap_position', 'clip_units', 'fid_rows',
-           'clip_unit_rows', 'evaluate_samples', 'run_evaluate', 'read_geneval_metadata', 'geneval_results',
-           'paired_difference', 'render_table', 'plot_over_steps', 'caption_metrics', 'read_ratings',
-           'human_eval_results', 'rater_agreement', 'OwlDetector']
+__all__ = ['log', 'RELATIONS', 'REGIONS', 'BATTERY', 'SWAPS', 'REVERSE', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci',
+           'alignment_table', 'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds',
+           'region_of', 'image_units', 'battery_table', 'score_detections', 'r_precision', 'swap_position',
+           'clip_units', 'swap_twins', 'swap_units', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate',
+           'read_geneval_metadata', 'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps',
+           'caption_metrics', 'read_ratings', 'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -152,15 +152,22 @@ def image_units(spec:dict, dets:list, threshold:float=0.3, margin:float=0.1) -> 
 
 
 # %% ../nbs/40_evaluate.ipynb #e537dec2
+def _resample_prompts(df:pd.DataFrame, rng:np.random.Generator) -> pd.DataFrame:
+    "One bootstrap sample of `df`: whole prompts drawn with replacement, each draw a prompt of its own (drawn twice counts twice)."
+    codes, _ = pd.factorize(df.prompt_id)  # prompts in order of first appearance
+    order, sizes = np.argsort(codes, kind='stable'), np.bincount(codes)
+    starts, pick = np.r_[0, np.cumsum(sizes)[:-1]], rng.integers(len(sizes), size=len(sizes))
+    rows = np.concatenate([order[starts[i]:starts[i] + sizes[i]] for i in pick])
+    return df.iloc[rows].assign(prompt_id=np.repeat(np.arange(len(pick)), sizes[pick]))
+
 def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
     "`stat(df)` and its percentile interval when whole prompts are resampled."
-    groups = [g for _, g in df.groupby('prompt_id', sort=False)]
     rng = np.random.default_rng(seed)
-    if len(groups) < 2: return stat(df), float('nan'), float('nan')
-    boots = [stat(pd.concat([groups[i].assign(prompt_id=k) for k, i in enumerate(rng.integers(len(groups), size=len(groups)))])) for _ in range(n_boot)]  # a prompt drawn twice counts twice
-    boots = np.asarray(boots, float)
+    if df.prompt_id.nunique() < 2: return stat(df), float('nan'), float('nan')
+    boots = np.asarray([stat(_resample_prompts(df, rng)) for _ in range(n_boot)], float)
     if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
     return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))
+
 
 # %% ../nbs/40_evaluate.ipynb #5fbcb901
 def _slope(g) -> float:
@@ -259,6 +266,35 @@ def clip_units(images:list, prompts:list, clip) -> dict:
     return dict(clip_score=100 * np.maximum((ie * te).sum(1), 0), truncated=np.array(count_clip_tokens(list(prompts), tok)) > CLIP_MAX_TOKENS,
                 pa_clip=np.array(pa), img_emb=ie, txt_emb=te)
 
+# %% ../nbs/40_evaluate.ipynb #5cd58235
+REVERSE = {'left of': 'right of', 'right of': 'left of', 'above': 'below', 'below': 'above'}
+
+def swap_twins(prompts:pd.DataFrame, # prompt_id, prompt, spec (and any other columns)
+              ) -> pd.DataFrame:
+    "`prompts` plus a twin `<id>~swap` (subset 'swapped', relation reversed in words and spec, `noise_id` = the original) per relation prompt."
+    rows = []
+    for r in prompts.itertuples():
+        spec = json.loads(r.spec) if isinstance(r.spec, str) else r.spec
+        rel, text = spec.get('relation'), swap_position(r.prompt)
+        if not rel or text == r.prompt: continue
+        twin = dict(spec, relation=dict(rel, relation=REVERSE[rel['relation']]))
+        rows.append(dict(prompt_id=f'{r.prompt_id}~swap', prompt=text, subset='swapped', spec=json.dumps(twin), noise_id=r.prompt_id))
+    return pd.concat([prompts, pd.DataFrame(rows, columns=['prompt_id', 'prompt', 'subset', 'spec', 'noise_id'])], ignore_index=True)
+
+def swap_units(units:pd.DataFrame) -> pd.DataFrame:
+    "Units ('swap_flip') of every original/twin image pair where both images show both objects: 1 if the layout flipped."
+    pos = units[units.metric.isin(['position', 'both_found'])]
+    p = pos.pivot_table(index=['model', 'prompt_id', 'seed'], columns='metric', values='value', aggfunc='first').reset_index()
+    if not {'position', 'both_found'} <= set(p.columns): return units.iloc[:0]
+    tw = p[p.prompt_id.str.endswith('~swap')].assign(prompt_id=lambda d: d.prompt_id.str.removesuffix('~swap'))
+    m = p.merge(tw, on=['model', 'prompt_id', 'seed'], suffixes=('', '_swap'))
+    m = m[(m.both_found == 1) & (m.both_found_swap == 1)]
+    flip = ((m.position == 1) & (m.position_swap == 1)).astype(float)
+    return pd.DataFrame(dict(model=m.model, prompt_id=m.prompt_id, seed=m.seed, metric='swap_flip', key='', value=flip))[units.columns]
+
+BATTERY['swap test (layout flips)'] = ('swap_flip', lambda g: g.value.mean())
+
+
 # %% ../nbs/40_evaluate.ipynb #462e5d18
 from .fid import fid, fid_note, feature_fn, boot_fid, object_crops, open_images, _crop  # FID lives in nbs/42_fid.ipynb
 
@@ -320,6 +356,7 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
     if not len(manifest): raise ValueError("evaluate_samples: the sample manifest is empty")
     specs = _specs(prompts)
     units = score_detections(manifest, specs, detector, root, threshold, progress=progress)
+    units = pd.concat([units, swap_units(units)], ignore_index=True)  # empty unless the prompts have swapped twins
     if clip is not None:
         units = pd.concat([units, clip_unit_rows(manifest, prompts, load_clip(clip) if isinstance(clip, str) else clip, root)], ignore_index=True)
     table = battery_table(units, n_boot)

@@ -82,9 +82,10 @@ def plan_images(models:dict, # {model name: spec}
     "The manifest: one row (model, prompt_id, prompt, seed, noise_seed, path) per image; refuses unsafe or colliding paths."
     import pandas as pd
     ps = as_prompts(prompts)
-    rows = [dict(model=m, prompt_id=pid, prompt=pr, seed=int(s), noise_seed=noise_seed(pid, s),
+    noise_ids = ps['noise_id'].fillna(ps['prompt_id']) if 'noise_id' in ps.columns else ps['prompt_id']  # a twin shares its original's noise
+    rows = [dict(model=m, prompt_id=pid, prompt=pr, seed=int(s), noise_seed=noise_seed(nid, s),
                  path=f"{path_part(m, 'model name')}/{path_part(pid, 'prompt_id')}/{int(s)}.png")
-            for m in models for pid, pr in zip(ps['prompt_id'], ps['prompt']) for s in seeds]
+            for m in models for pid, pr, nid in zip(ps['prompt_id'], ps['prompt'], noise_ids) for s in seeds]
     df = pd.DataFrame(rows, columns=['model', 'prompt_id', 'prompt', 'seed', 'noise_seed', 'path'])
     clash = df[df.path.duplicated(keep=False)]
     if len(clash):
