@@ -105,3 +105,51 @@ def test_shipped_mini_clip_checksums(tmp_path):
     with open(bad / 'config.json', 'a') as f: f.write(' ')
     from recap_nb.core import verify_checksums
     with pytest.raises(ValueError, match='config.json'): verify_checksums(bad)
+
+
+# --- the evaluation CLIP (recap_nb.mini.evalclip, nbs/86) ---
+
+def test_eval_clip_probes_are_minimal_false_edits():
+    import json
+    from recap_nb.mini.world import make_split
+    from recap_nb.mini.evalclip import object_probe, absolute_probe, relation_probe, caption_probe, relation_facts, mutate, draw_texts
+    from recap_nb.evaluate import swap_position
+    scenes = [json.loads(s) for s in make_split(40, seed=3, split='train')['scene']]
+    rng = np.random.default_rng(0)
+    for sc in scenes:
+        taken = {(g['color'], g['shape']) for g in sc['groups']}
+        m = mutate(sc['groups'][0], 'shape', sc, rng)
+        assert m is None or (m['color'], m['shape']) not in taken
+        for f in (object_probe, absolute_probe, caption_probe):
+            pos, negs = f(sc, rng)
+            assert negs and pos not in negs
+        if relation_facts(sc):
+            pos, negs = relation_probe(sc, rng)
+            assert negs[0] == swap_position(pos) != pos  # the evaluation's swapped prompt is a training negative
+        else: assert relation_probe(sc, rng) is None
+    pos, neg = draw_texts(scenes[:8], np.random.default_rng(1), max_negs=2)
+    assert len(pos) == 8 and 8 <= len(neg) <= 16  # 1-2 negatives per row (another row's true text may recur among them)
+
+
+def test_eval_clip_measures_bad_input():
+    from recap_nb.mini.evalclip import prefers_true, linear_probe_accuracy, train_eval_clip
+    with pytest.raises(ValueError, match='no position word'): prefers_true(np.zeros((1, 4)), ['A red circle.'], None)
+    with pytest.raises(ValueError, match='3 images and 2 scenes'): train_eval_clip(None, None, [None] * 3, [{}] * 2, steps=1)
+    x = np.random.default_rng(0).normal(size=(100, 3)); y = np.where(x[:, 1] > 0, 'a', 'b')
+    assert linear_probe_accuracy(x[:80], y[:80], x[80:], y[80:]) > 0.9
+
+
+def test_shipped_eval_clip():
+    import json
+    from recap_nb.core import resolve_model, data_dir
+    try: folder = Path(resolve_model('mini:eval_clip'))
+    except FileNotFoundError: pytest.skip('data/mini_eval_clip not shipped yet')
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 10 * 2**20
+    model, t, proc = load_clip('mini:eval_clip')
+    assert model.config.vision_config.patch_size == 4 and model.config.text_config.max_position_embeddings == 77
+    log = json.loads((folder / 'train_log.json').read_text())
+    l2 = log['phase2']['losses']
+    assert len(l2) == log['phase2']['steps'] and np.mean(l2[-20:]) < np.mean(l2[:20]) < log['phase1']['losses'][0]
+    # a different model from the generator's text encoder source, with the same tokenizer
+    assert (folder / 'model.safetensors').read_bytes() != (data_dir() / 'mini_clip' / 'model.safetensors').read_bytes()
+    assert t(["a red circle to the left of two blue squares"])['input_ids'] == load_clip('mini:clip')[1](["a red circle to the left of two blue squares"])['input_ids']
