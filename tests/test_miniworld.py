@@ -40,5 +40,5 @@ def test_small_world_sizes_and_prompts():
     assert w['train'][0]['image'].size == (32, 32)
     assert all(json.loads(s)['image_size'] == 32 for s in w['eval']['scene'])
     p = eval_prompts(w['eval'])
-    assert set(p['subset']) <= {'general', 'counting', 'positional'} and 'counting' in p['subset']
+    assert set(p['subset']) <= {'general', 'counting', 'absolute', 'positional'} and 'counting' in p['subset']
     with pytest.raises(ValueError, match="needs a 'scene' column"): eval_prompts(w['eval'].remove_columns('scene'))

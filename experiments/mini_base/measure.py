@@ -8,6 +8,8 @@ Fixed before any run (2026-12-02, written here before the stage-5 base existed):
 - seeds: 2 per prompt, noise from (prompt_id, seed index) (`sample.noise_seed`), identical across models;
 - sampling: DDIM 50 steps, guidance 7.5, 64 px (the `mini` preset's sample section);
 - metrics: `evaluate.battery_table` with the scene parser (`mini:sceneparser`), 1000 bootstrap resamples over prompts;
+  the swap test adds each positional prompt's twin with the relation reversed, from the same noise
+  (`evaluate.swap_twins`; added 2026-12-02 before any position result of any model was seen);
 - controls: 'truth' (the renders of the prompts' own scenes: the ceiling) and 'shuffled' (each image scored against
   another prompt of the same subset: chance for a model that ignores the prompt).
 Writes OUT/samples (the images and manifest), OUT/units.parquet and OUT/table.csv.
@@ -20,7 +22,7 @@ import pandas as pd
 import torch
 from recap_nb.core import SampleCfg
 from recap_nb.sample import generate
-from recap_nb.evaluate import score_detections, battery_table
+from recap_nb.evaluate import score_detections, battery_table, swap_twins, swap_units
 from recap_nb.mini.world import make_split, eval_prompts
 from recap_nb.mini.alignment import prompt_spec
 
@@ -31,14 +33,14 @@ def prompt_set() -> tuple:
     "The fixed prompts and the eval scenes' renders."
     ev = make_split(N_SCENES, seed=0, split='eval')
     ep = eval_prompts(ev).to_pandas()
-    ep['spec'] = [prompt_spec(s, t) for s, t in zip(ep.subset, ep.target)]
-    return ep, ev
+    ep['spec'] = [json.dumps(prompt_spec(s, t)) for s, t in zip(ep.subset, ep.target)]
+    return swap_twins(ep), ev
 
 def truth_manifest(ep, ev, folder:Path) -> pd.DataFrame:
     "The ceiling: every prompt's own scene rendered, as if a model had drawn it (seed 0 only)."
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
-    for r in ep.itertuples():
+    for r in ep[ep.subset != 'swapped'].itertuples():  # a swapped twin has no scene of its own
         p = folder / f'{int(r.prompt_id.split("-")[1]):05d}.png'
         if not p.exists(): ev[int(r.prompt_id.split('-')[1])]['image'].save(p)
         rows.append(dict(model='truth', prompt_id=r.prompt_id, seed=0, path=str(p)))
@@ -58,10 +60,11 @@ def main(out:str, *models:str):
     torch.set_num_threads(1)
     out = Path(out); ep, ev = prompt_set()
     pipes = dict(m.split('=', 1) for m in models)
-    man = generate(pipes, ep[['prompt_id', 'prompt']], out / 'samples', SAMPLING, progress=True)
+    man = generate(pipes, ep[['prompt_id', 'prompt', 'noise_id']], out / 'samples', SAMPLING, progress=True)
     man['path'] = [str(out / 'samples' / p) if not Path(p).is_absolute() else p for p in man.path]
     man = pd.concat([man, shuffled(man, ep), truth_manifest(ep, ev, out / 'truth')], ignore_index=True)
-    units = score_detections(man, dict(zip(ep.prompt_id, ep.spec)), 'mini:sceneparser', progress=True)
+    units = score_detections(man, {p: json.loads(s) for p, s in zip(ep.prompt_id, ep.spec)}, 'mini:sceneparser', progress=True)
+    units = pd.concat([units, swap_units(units)], ignore_index=True)
     units.to_parquet(out / 'units.parquet')
     table = battery_table(units, n_boot=1000)
     table.to_csv(out / 'table.csv', index=False)
