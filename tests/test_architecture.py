@@ -100,12 +100,7 @@ ALLOWED = {
     'nbs/00_core.ipynb: export cell from stage_run',
     # owned by other work at the time of the refactor (the mini world, CLIP, widgets, decoding, recaption, report, cli):
     'recap_nb/mini/clip.py: train_clip',
-    'nbs/02_miniworld.ipynb: export cell from _check_size',
-    'nbs/02_miniworld.ipynb: export cell from _pick',
-    'nbs/03_textstats.ipynb: export cell from embed_texts',
-    'nbs/04_sceneparser.ipynb: export cell from _template',
     'nbs/05_miniclip.ipynb: export cell from train_clip',
-    'nbs/06_clipkit.ipynb: export cell from _model_device',
     'nbs/11_guided_decoding.ipynb: export cell from _take',
     'nbs/11_guided_decoding.ipynb: export cell from beam_search',
     'nbs/11_guided_decoding.ipynb: export cell from guided_ids',
