@@ -60,6 +60,7 @@ class DataCfg:
     allow_outside_paths:bool = _f(False, doc="read local image paths that leave the dataset's folder (absolute, or with ..)")
     non_rgb:str = _f('convert', choices=('convert', 'skip', 'error'))
 
+# %% ../nbs/00_core.ipynb #96cca986
 @dataclass
 class CaptionerCfg:
     "Step 1: prefix-conditioned fine-tuning of an image captioner on ~100 human captions."
@@ -100,6 +101,7 @@ class RecaptionCfg:
     ray_concurrency:int = _f(2, range=(1, 100_000), doc='engine ray: captioner actors')
     ray_num_gpus:float = _f(0.0, range=(0, 64), doc='engine ray: GPUs per actor')
 
+# %% ../nbs/00_core.ipynb #2fafd731
 @dataclass
 class FinetuneCfg:
     "Step 3: fine-tune the text-to-image model on the recaptioned set."
@@ -127,6 +129,7 @@ class FinetuneCfg:
     validation_every:int = _f(25_000, range=(1, 10**8))
     validation_prompts:list = _f([])
 
+# %% ../nbs/00_core.ipynb #f2274cf1
 @dataclass
 class SampleCfg:
     "Seeded generation across models (the paper: DDIM, 50 steps, guidance 7.5)."
@@ -150,6 +153,7 @@ class EvalCfg:
     textstats_samples:int = _f(10_000, range=(1, 10**8))
     reference_samples:int = _f(1_000, range=(1, 10**8))
 
+# %% ../nbs/00_core.ipynb #501c9856
 @dataclass
 class RunConfig:
     "A whole run: one section per stage plus run-wide settings."
@@ -256,6 +260,7 @@ def _check_local_names(cfg:RunConfig):
         elif v.startswith(_LOCAL_PREFIXES) and not Path(v).expanduser().exists():
             raise ConfigError(f"{key}={v!r}: no such file or folder")
 
+# %% ../nbs/00_core.ipynb #711f7a2e
 def validate(cfg:RunConfig) -> RunConfig:
     "Check the cross-field rules of a built config; returns it unchanged."
     _check_device(cfg.device)
@@ -566,6 +571,17 @@ def _resume_check(prev:dict, conf:dict, inputs:dict, extendable, folder:Path, st
                                    "(use if_exists='overwrite' or another run name)")
     return changed
 
+# %% ../nbs/00_core.ipynb #89b91ede
+def _new_manifest(stage:str, conf:dict, inputs:dict, seeds, prev:dict|None, changed:list) -> dict:
+    "A stage's manifest at its start; a resumed one carries over the previous run's results, timings and extensions."
+    manifest = dict(stage=stage, status='running', started=_now(), config=conf, inputs=inputs, seeds=seeds, versions=package_versions(),
+                    git_commit=git_commit(), python=platform.python_version(), platform=platform.platform(), timings={})
+    if prev is not None:
+        manifest.update(resumed_from=prev.get('started'), results=prev.get('results', {}), timings=prev.get('timings', {}),
+                        saved_work=prev.get('saved_work', False),
+                        extended=prev.get('extended', []) + ([{k: [_get_dotted(prev['config'], k), _get_dotted(conf, k)] for k in changed}] if changed else []))
+    return manifest
+
 # %% ../nbs/00_core.ipynb #4234e828
 @contextmanager
 def stage_run(cfg:RunConfig, # the run's config
@@ -589,12 +605,7 @@ def stage_run(cfg:RunConfig, # the run's config
         changed = _resume_check(prev, conf, inputs, extendable, folder, stage)
     folder.mkdir(parents=True, exist_ok=True)
     seeds = seed_everything(cfg.seed if seed is None else seed)
-    manifest = dict(stage=stage, status='running', started=_now(), config=conf, inputs=inputs, seeds=seeds, versions=package_versions(),
-                    git_commit=git_commit(), python=platform.python_version(), platform=platform.platform(), timings={})
-    if prev is not None:
-        manifest.update(resumed_from=prev.get('started'), results=prev.get('results', {}), timings=prev.get('timings', {}),
-                        saved_work=prev.get('saved_work', False),
-                        extended=prev.get('extended', []) + ([{k: [_get_dotted(prev['config'], k), _get_dotted(conf, k)] for k in changed}] if changed else []))
+    manifest = _new_manifest(stage, conf, inputs, seeds, prev, changed)
     run = StageRun(folder, manifest); run.save()
     t0 = time.perf_counter()
     try:
