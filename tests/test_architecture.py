@@ -96,7 +96,6 @@ ALLOWED = {
     # core.py (621 lines): core may import no other recap_nb module, so moving a part out means changing its ~75 importers
     'recap_nb/core.py',
     # owned by other work at the time of the refactor (the mini world, CLIP, widgets, decoding, recaption, report, cli):
-    'nbs/20_recaption.ipynb: export cell from run_recaption',
     'nbs/50_widgets.ipynb: export cell from ImageItems',
     'nbs/50_widgets.ipynb: export cell from _now',
     'nbs/50_widgets.ipynb: export cell from _filled',
