@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fastcore.basics import patch
+from fastcore.basics import patch, patch_to
 from PIL import Image
 
 from .core import resolve_model
@@ -102,6 +102,20 @@ class ImageSlot:
         self.box.children = [self.missing if png is None else self.image]
         return png is not None
 
+# %% ../nbs/50_widgets.ipynb #cb6afa76
+def _checked_ids(ids:list, n:int) -> list:
+    "`ids` as strings, after checking there is one per image and each is a non-empty string (or int), used once."
+    if len(ids) != n: raise ValueError(f"got {len(ids)} ids for {n} images; give one id per image")
+    bad = [i for i, x in enumerate(ids) if not isinstance(x, (str, int)) or isinstance(x, bool) or x is None or str(x) == '']
+    if bad: raise ValueError(f"id of row {bad[0]} is {ids[bad[0]]!r}; ids must be non-empty strings (or ints)")
+    ids = [str(x) for x in ids]
+    seen, dup = set(), []
+    for x in ids:
+        if x in seen: dup.append(x)
+        seen.add(x)
+    if dup: raise ValueError(f"ids must be unique; repeated: {sorted(set(dup))[:10]}")
+    return ids
+
 # %% ../nbs/50_widgets.ipynb #c57820cb
 class ImageItems:
     "Random access to the images and ids of a dataset or a list of images, decoding one image at a time."
@@ -131,33 +145,29 @@ class ImageItems:
             default_ids = [str(x) if isinstance(x, (str, Path)) else str(i) for i, x in enumerate(self._raw)]
         n = len(self._raw)
         if n == 0: raise ValueError("the image source is empty: there is nothing to annotate")
-        ids = default_ids if ids is None else list(ids)
-        if len(ids) != n: raise ValueError(f"got {len(ids)} ids for {n} images; give one id per image")
-        bad = [i for i, x in enumerate(ids) if not isinstance(x, (str, int)) or isinstance(x, bool) or x is None or str(x) == '']
-        if bad: raise ValueError(f"id of row {bad[0]} is {ids[bad[0]]!r}; ids must be non-empty strings (or ints)")
-        self.ids = [str(x) for x in ids]
-        seen, dup = set(), []
-        for x in self.ids:
-            if x in seen: dup.append(x)
-            seen.add(x)
-        if dup: raise ValueError(f"ids must be unique; repeated: {sorted(set(dup))[:10]}")
+        self.ids = _checked_ids(default_ids if ids is None else list(ids), n)
         self.index_of = {x: i for i, x in enumerate(self.ids)}
 
     def __len__(self): return len(self.ids)
     def raw(self, i:int): return self._raw[i][self._col] if self.is_dataset else self._raw[i]
-    def image(self, i:int) -> Image.Image:
-        "The `i`-th image as a PIL image."
-        return to_pil(self.raw(i))
-    def image_dict(self, i:int) -> dict:
-        "The `i`-th image as a `{'bytes', 'path'}` dict (the original encoding where there is one)."
-        r = self.raw(i)
-        if isinstance(r, dict) and r.get('bytes'): return {'bytes': r['bytes'], 'path': r.get('path')}
-        if isinstance(r, (bytes, bytearray)): return {'bytes': bytes(r), 'path': None}
-        if isinstance(r, (str, Path)) or (isinstance(r, dict) and r.get('path')):
-            p = Path(r if isinstance(r, (str, Path)) else r['path'])
-            return {'bytes': p.read_bytes(), 'path': p.name}
-        buf = io.BytesIO(); to_pil(r).save(buf, format='PNG')
-        return {'bytes': buf.getvalue(), 'path': None}
+
+# %% ../nbs/50_widgets.ipynb #0f9d7fd1
+@patch_to(ImageItems)
+def image(self, i:int) -> Image.Image:
+    "The `i`-th image as a PIL image."
+    return to_pil(self.raw(i))
+
+@patch_to(ImageItems)
+def image_dict(self, i:int) -> dict:
+    "The `i`-th image as a `{'bytes', 'path'}` dict (the original encoding where there is one)."
+    r = self.raw(i)
+    if isinstance(r, dict) and r.get('bytes'): return {'bytes': r['bytes'], 'path': r.get('path')}
+    if isinstance(r, (bytes, bytearray)): return {'bytes': bytes(r), 'path': None}
+    if isinstance(r, (str, Path)) or (isinstance(r, dict) and r.get('path')):
+        p = Path(r if isinstance(r, (str, Path)) else r['path'])
+        return {'bytes': p.read_bytes(), 'path': p.name}
+    buf = io.BytesIO(); to_pil(r).save(buf, format='PNG')
+    return {'bytes': buf.getvalue(), 'path': None}
 
 # %% ../nbs/50_widgets.ipynb #fd0c617a
 def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='milliseconds')
@@ -170,31 +180,6 @@ class JsonlLog:
         self.path, self.fsync = Path(path), fsync
         self.latest, self.n_records, self.bad_lines = {}, 0, []
         if self.path.exists(): self._read()
-
-    def _read(self):
-        data = self.path.read_bytes()
-        if data and not data.endswith(b'\n'):
-            cut = data.rfind(b'\n') + 1
-            tail = data[cut:]
-            try: self._check(json.loads(tail)); complete = True
-            except (ValueError, TypeError, KeyError): complete = False
-            if complete:  # a whole record whose newline was lost: keep it, restore the newline
-                with open(self.path, 'ab') as f: f.write(b'\n')
-                data += b'\n'
-            else:
-                n_line = data[:cut].count(b'\n') + 1
-                with open(str(self.path) + '.partial', 'ab') as f: f.write(tail + b'\n')
-                os.truncate(self.path, cut)
-                log.warning("%s: ignored the partial last line %d (%d bytes, kept in %s.partial): %r",
-                            self.path, n_line, len(tail), self.path.name, tail[:120].decode('utf-8', 'replace'))
-                data = data[:cut]
-        for k, line in enumerate(data.decode('utf-8', 'replace').splitlines(), 1):
-            if not line.strip(): continue
-            try: rec = self._check(json.loads(line))
-            except (ValueError, TypeError, KeyError) as e:
-                self.bad_lines.append(k); log.warning("%s: skipped line %d, not a log record (%s)", self.path, k, e); continue
-            self.latest.setdefault(rec['id'], {})[rec['field']] = rec['value']
-            self.n_records += 1
 
     @staticmethod
     def _check(rec) -> dict:
@@ -216,16 +201,45 @@ class JsonlLog:
         self.n_records += 1
         return rec
 
-    def compact(self) -> Path:
-        "Rewrite the log to one record per (id, field), atomically."
-        tmp = self.path.with_name(self.path.name + '.tmp')
-        with open(tmp, 'w', encoding='utf-8') as f:
-            for id, fields in self.latest.items():
-                for field, value in fields.items(): f.write(json.dumps(dict(id=id, field=field, value=value, time=_now()), ensure_ascii=False) + '\n')
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        self.n_records = sum(map(len, self.latest.values()))
-        return self.path
+# %% ../nbs/50_widgets.ipynb #9c838be8
+@patch_to(JsonlLog)
+def _read(self):
+    data = self.path.read_bytes()
+    if data and not data.endswith(b'\n'):
+        cut = data.rfind(b'\n') + 1
+        tail = data[cut:]
+        try: self._check(json.loads(tail)); complete = True
+        except (ValueError, TypeError, KeyError): complete = False
+        if complete:  # a whole record whose newline was lost: keep it, restore the newline
+            with open(self.path, 'ab') as f: f.write(b'\n')
+            data += b'\n'
+        else:
+            n_line = data[:cut].count(b'\n') + 1
+            with open(str(self.path) + '.partial', 'ab') as f: f.write(tail + b'\n')
+            os.truncate(self.path, cut)
+            log.warning("%s: ignored the partial last line %d (%d bytes, kept in %s.partial): %r",
+                        self.path, n_line, len(tail), self.path.name, tail[:120].decode('utf-8', 'replace'))
+            data = data[:cut]
+    for k, line in enumerate(data.decode('utf-8', 'replace').splitlines(), 1):
+        if not line.strip(): continue
+        try: rec = self._check(json.loads(line))
+        except (ValueError, TypeError, KeyError) as e:
+            self.bad_lines.append(k); log.warning("%s: skipped line %d, not a log record (%s)", self.path, k, e); continue
+        self.latest.setdefault(rec['id'], {})[rec['field']] = rec['value']
+        self.n_records += 1
+
+# %% ../nbs/50_widgets.ipynb #86945189
+@patch_to(JsonlLog)
+def compact(self) -> Path:
+    "Rewrite the log to one record per (id, field), atomically."
+    tmp = self.path.with_name(self.path.name + '.tmp')
+    with open(tmp, 'w', encoding='utf-8') as f:
+        for id, fields in self.latest.items():
+            for field, value in fields.items(): f.write(json.dumps(dict(id=id, field=field, value=value, time=_now()), ensure_ascii=False) + '\n')
+        f.flush(); os.fsync(f.fileno())
+    os.replace(tmp, self.path)
+    self.n_records = sum(map(len, self.latest.values()))
+    return self.path
 
 # %% ../nbs/50_widgets.ipynb #b76d7543
 def _filled(v) -> bool: return v is not None and (not isinstance(v, str) or bool(v.strip()))
@@ -263,58 +277,85 @@ class AnnotationState:
     @property
     def id(self) -> str: return self.items.ids[self.index]
     def image(self, i:int|None=None) -> Image.Image: return self.items.image(self.index if i is None else i)
-    def is_done(self, id:str) -> bool: return all(_filled(self.values[id].get(f)) for f in self.required)
-    def missing(self, id:str) -> list: return [f for f in self.required if not _filled(self.values[id].get(f))]
-    @property
-    def n_done(self) -> int: return sum(self.is_done(i) for i in self.ids)
-    def progress(self) -> str: return f"{self.n_done} of {self.n} {self.noun}"
-    def first_todo(self, start:int=0) -> int|None:
-        "Index of the first item from `start` on (wrapping around) that is not done; None when all are."
-        for k in range(self.n):
-            j = (start + k) % self.n
-            if not self.is_done(self.ids[j]): return j
-        return None
 
-    # --- what `NavBar` navigates: all items
-    @property
-    def position(self) -> int: return self.index
-    @property
-    def size(self) -> int: return self.n
-    def goto_position(self, k:int) -> int: return self.goto(k)
+# %% ../nbs/50_widgets.ipynb #c2493240
+@patch_to(AnnotationState, as_prop=True)
+def position(self) -> int: return self.index
 
-    # --- actions
-    def observe(self, fn:Callable): self._listeners.append(fn)
-    def _changed(self):
-        for fn in list(self._listeners): fn(self)
-    def goto(self, i:int|str) -> int:
-        "Show item `i` (0-based index, negative from the end, or an id)."
-        if isinstance(i, str):
-            if i not in self.items.index_of: raise KeyError(f"no item with id {i!r}; ids look like {self.ids[:3]}")
-            i = self.items.index_of[i]
-        if isinstance(i, bool) or not isinstance(i, int) and not hasattr(i, '__index__'): raise TypeError(f"goto takes an index or an id, got {type(i).__name__}")
-        i = int(i)
-        if not -self.n <= i < self.n: raise IndexError(f"index {i} is out of range: there are {self.n} items (0..{self.n - 1})")
-        self.index = i % self.n
-        self._changed()
-        return self.index
-    def next(self) -> int:
-        "Show the next item (stays on the last)."
-        return self.goto(min(self.index + 1, self.n - 1))
-    def prev(self) -> int:
-        "Show the previous item (stays on the first)."
-        return self.goto(max(self.index - 1, 0))
-    def next_todo(self) -> int:
-        "Show the next item that is not done (stays put when all are)."
-        j = self.first_todo(self.index + 1)
-        return self.goto(self.index if j is None else j)
-    def set_value(self, field:str, value, id:str|None=None):
-        "Record `value` for `field` of item `id` (default: the current one) and append it to the log."
-        id = self.id if id is None else id
-        if id not in self.values: raise KeyError(f"no item with id {id!r}")
-        if self.values[id].get(field) != value or field not in self.values[id]:
-            self.log.append(id, field, value)
-            self.values[id][field] = value
-        self._changed()
+@patch_to(AnnotationState, as_prop=True)
+def size(self) -> int: return self.n
+
+@patch_to(AnnotationState)
+def goto_position(self, k:int) -> int: return self.goto(k)
+
+# %% ../nbs/50_widgets.ipynb #7075af42
+@patch_to(AnnotationState)
+def is_done(self, id:str) -> bool: return all(_filled(self.values[id].get(f)) for f in self.required)
+
+@patch_to(AnnotationState)
+def missing(self, id:str) -> list: return [f for f in self.required if not _filled(self.values[id].get(f))]
+
+@patch_to(AnnotationState, as_prop=True)
+def n_done(self) -> int: return sum(self.is_done(i) for i in self.ids)
+
+@patch_to(AnnotationState)
+def progress(self) -> str: return f"{self.n_done} of {self.n} {self.noun}"
+
+@patch_to(AnnotationState)
+def first_todo(self, start:int=0) -> int|None:
+    "Index of the first item from `start` on (wrapping around) that is not done; None when all are."
+    for k in range(self.n):
+        j = (start + k) % self.n
+        if not self.is_done(self.ids[j]): return j
+    return None
+
+# %% ../nbs/50_widgets.ipynb #2eb78a61
+@patch_to(AnnotationState)
+def observe(self, fn:Callable): self._listeners.append(fn)
+
+@patch_to(AnnotationState)
+def _changed(self):
+    for fn in list(self._listeners): fn(self)
+
+@patch_to(AnnotationState)
+def goto(self, i:int|str) -> int:
+    "Show item `i` (0-based index, negative from the end, or an id)."
+    if isinstance(i, str):
+        if i not in self.items.index_of: raise KeyError(f"no item with id {i!r}; ids look like {self.ids[:3]}")
+        i = self.items.index_of[i]
+    if isinstance(i, bool) or not isinstance(i, int) and not hasattr(i, '__index__'): raise TypeError(f"goto takes an index or an id, got {type(i).__name__}")
+    i = int(i)
+    if not -self.n <= i < self.n: raise IndexError(f"index {i} is out of range: there are {self.n} items (0..{self.n - 1})")
+    self.index = i % self.n
+    self._changed()
+    return self.index
+
+@patch_to(AnnotationState)
+def next(self) -> int:
+    "Show the next item (stays on the last)."
+    return self.goto(min(self.index + 1, self.n - 1))
+
+@patch_to(AnnotationState)
+def prev(self) -> int:
+    "Show the previous item (stays on the first)."
+    return self.goto(max(self.index - 1, 0))
+
+# %% ../nbs/50_widgets.ipynb #8e769bbe
+@patch_to(AnnotationState)
+def next_todo(self) -> int:
+    "Show the next item that is not done (stays put when all are)."
+    j = self.first_todo(self.index + 1)
+    return self.goto(self.index if j is None else j)
+
+@patch_to(AnnotationState)
+def set_value(self, field:str, value, id:str|None=None):
+    "Record `value` for `field` of item `id` (default: the current one) and append it to the log."
+    id = self.id if id is None else id
+    if id not in self.values: raise KeyError(f"no item with id {id!r}")
+    if self.values[id].get(field) != value or field not in self.values[id]:
+        self.log.append(id, field, value)
+        self.values[id][field] = value
+    self._changed()
 
 # %% ../nbs/50_widgets.ipynb #5868c670
 class NavBar:
@@ -407,6 +448,7 @@ def _list_ids(pairs, k:int=20) -> str:
     s = ', '.join(f"{i} ({', '.join(m)})" for i, m in pairs[:k])
     return s + (f", ... and {len(pairs) - k} more" if len(pairs) > k else '')
 
+# %% ../nbs/50_widgets.ipynb #3f287213
 class CaptionWriter(ShowsWidget, AnnotationState):
     "Write a short and a long caption for each image; every caption is saved to a JSONL log as it is typed."
     noun = 'captioned'
@@ -447,69 +489,79 @@ class CaptionWriter(ShowsWidget, AnnotationState):
         "CLIP tokens of `text`, incl. bos and eos."
         return count_clip_tokens([text], self.tokenizer)[0]
 
-    def set_caption(self, style:str, # 'short' or 'long' (or 'human_short' / 'human_long')
-                    text:str, # the caption as typed ('' clears it)
-                    id:str|None=None, # the image's id; default: the current image
-                   ) -> int:
-        "Record a caption (appended to the log at once); returns its CLIP token count."
-        f = self.field(style)
-        if not isinstance(text, str): raise TypeError(f"a caption must be a str, got {type(text).__name__} ({text!r:.40}); use '' to clear it")
-        id = self.id if id is None else id
-        if id not in self.values: raise KeyError(f"no image with id {id!r}")
-        self.tokens[id][f] = n = self.count(text)
-        self.set_value(f, text, id=id)
-        return n
+# %% ../nbs/50_widgets.ipynb #a347a1c3
+@patch_to(CaptionWriter)
+def set_caption(self, style:str, # 'short' or 'long' (or 'human_short' / 'human_long')
+                text:str, # the caption as typed ('' clears it)
+                id:str|None=None, # the image's id; default: the current image
+               ) -> int:
+    "Record a caption (appended to the log at once); returns its CLIP token count."
+    f = self.field(style)
+    if not isinstance(text, str): raise TypeError(f"a caption must be a str, got {type(text).__name__} ({text!r:.40}); use '' to clear it")
+    id = self.id if id is None else id
+    if id not in self.values: raise KeyError(f"no image with id {id!r}")
+    self.tokens[id][f] = n = self.count(text)
+    self.set_value(f, text, id=id)
+    return n
 
-    def caption(self, style:str, id:str|None=None) -> str:
-        "The caption of `style` for image `id` (default: the current one); '' when not written."
-        return self.values[self.id if id is None else id].get(self.field(style), '')
+@patch_to(CaptionWriter)
+def caption(self, style:str, id:str|None=None) -> str:
+    "The caption of `style` for image `id` (default: the current one); '' when not written."
+    return self.values[self.id if id is None else id].get(self.field(style), '')
 
-    def token_count(self, style:str, id:str|None=None) -> int:
-        "CLIP tokens of a caption (2 for an empty one)."
-        return self.tokens[self.id if id is None else id].get(self.field(style), 2)
+@patch_to(CaptionWriter)
+def token_count(self, style:str, id:str|None=None) -> int:
+    "CLIP tokens of a caption (2 for an empty one)."
+    return self.tokens[self.id if id is None else id].get(self.field(style), 2)
 
-    def over_limit(self) -> dict:
-        "`{id: [fields]}` of the captions longer than `max_tokens`."
-        out = {i: [f for f, n in t.items() if n > self.max_tokens and _filled(self.values[i].get(f))] for i, t in self.tokens.items()}
-        return {i: fs for i, fs in out.items() if fs}
+@patch_to(CaptionWriter)
+def over_limit(self) -> dict:
+    "`{id: [fields]}` of the captions longer than `max_tokens`."
+    out = {i: [f for f, n in t.items() if n > self.max_tokens and _filled(self.values[i].get(f))] for i, t in self.tokens.items()}
+    return {i: fs for i, fs in out.items() if fs}
 
-    def state(self) -> dict:
-        "The current screen as plain data."
-        i = self.id
-        return dict(index=self.index, id=i, n=self.n, n_done=self.n_done, progress=self.progress(),
-                    captions={f: self.caption(f) for f in INSTRUCTIONS},
-                    tokens={f: self.token_count(f) for f in INSTRUCTIONS},
-                    over_limit={f: self.token_count(f) > self.max_tokens for f in INSTRUCTIONS},
-                    complete=self.is_done(i))
+# %% ../nbs/50_widgets.ipynb #b8f18162
+@patch_to(CaptionWriter)
+def state(self) -> dict:
+    "The current screen as plain data."
+    i = self.id
+    return dict(index=self.index, id=i, n=self.n, n_done=self.n_done, progress=self.progress(),
+                captions={f: self.caption(f) for f in INSTRUCTIONS},
+                tokens={f: self.token_count(f) for f in INSTRUCTIONS},
+                over_limit={f: self.token_count(f) > self.max_tokens for f in INSTRUCTIONS},
+                complete=self.is_done(i))
 
-    def export(self, allow_incomplete:bool=False, # drop images without both captions (logging how many) instead of raising
-              ):
-        "The captioner's fine-tuning set: a `datasets.Dataset` with image, human_short, human_long, id."
-        import datasets
-        todo = [(i, [STYLES_INV[f] for f in self.missing(i)]) for i in self.ids if not self.is_done(i)]
-        if todo and not allow_incomplete:
-            raise IncompleteCaptionsError(f"{len(todo)} of {self.n} images lack a caption: {_list_ids(todo)}; "
-                                          "write them, or export(allow_incomplete=True) to drop those images")
-        if todo: log.warning("export: dropped %d of %d images without both captions: %s", len(todo), self.n, _list_ids(todo, 5))
-        keep = [k for k, i in enumerate(self.ids) if self.is_done(i)]
-        over = self.over_limit()
-        if over: log.warning("export: %d images have captions over %d CLIP tokens (CLIP cuts them): %s", len(over), self.max_tokens, list(over)[:5])
-        feats = datasets.Features(dict(image=datasets.Image(), human_short=datasets.Value('string'),
-                                       human_long=datasets.Value('string'), id=datasets.Value('string')))
-        cols = dict(image=[self.items.image_dict(k) for k in keep],
-                    human_short=[_tidy(self.values[self.ids[k]]['human_short']) for k in keep],
-                    human_long=[_tidy(self.values[self.ids[k]]['human_long']) for k in keep],
-                    id=[self.ids[k] for k in keep])
-        return datasets.Dataset.from_dict(cols, features=feats)
+@patch_to(CaptionWriter)
+def __repr__(self):
+    s = self.state()
+    lines = [f"CaptionWriter: image {s['index'] + 1} of {s['n']} ({s['id']}) · {s['progress']} · log {self.log.path}"]
+    for f, name in zip(INSTRUCTIONS, ('short', 'long')):
+        flag = '  OVER LIMIT' if s['over_limit'][f] else ''
+        text = s['captions'][f] if len(s['captions'][f]) <= 100 else s['captions'][f][:97] + '...'
+        lines.append(f"  {name:5} [{s['tokens'][f]:3d}/{self.max_tokens} tokens{flag}] {text!r}")
+    return '\n'.join(lines)
 
-    def __repr__(self):
-        s = self.state()
-        lines = [f"CaptionWriter: image {s['index'] + 1} of {s['n']} ({s['id']}) · {s['progress']} · log {self.log.path}"]
-        for f, name in zip(INSTRUCTIONS, ('short', 'long')):
-            flag = '  OVER LIMIT' if s['over_limit'][f] else ''
-            text = s['captions'][f] if len(s['captions'][f]) <= 100 else s['captions'][f][:97] + '...'
-            lines.append(f"  {name:5} [{s['tokens'][f]:3d}/{self.max_tokens} tokens{flag}] {text!r}")
-        return '\n'.join(lines)
+# %% ../nbs/50_widgets.ipynb #384443d0
+@patch_to(CaptionWriter)
+def export(self, allow_incomplete:bool=False, # drop images without both captions (logging how many) instead of raising
+          ):
+    "The captioner's fine-tuning set: a `datasets.Dataset` with image, human_short, human_long, id."
+    import datasets
+    todo = [(i, [STYLES_INV[f] for f in self.missing(i)]) for i in self.ids if not self.is_done(i)]
+    if todo and not allow_incomplete:
+        raise IncompleteCaptionsError(f"{len(todo)} of {self.n} images lack a caption: {_list_ids(todo)}; "
+                                      "write them, or export(allow_incomplete=True) to drop those images")
+    if todo: log.warning("export: dropped %d of %d images without both captions: %s", len(todo), self.n, _list_ids(todo, 5))
+    keep = [k for k, i in enumerate(self.ids) if self.is_done(i)]
+    over = self.over_limit()
+    if over: log.warning("export: %d images have captions over %d CLIP tokens (CLIP cuts them): %s", len(over), self.max_tokens, list(over)[:5])
+    feats = datasets.Features(dict(image=datasets.Image(), human_short=datasets.Value('string'),
+                                   human_long=datasets.Value('string'), id=datasets.Value('string')))
+    cols = dict(image=[self.items.image_dict(k) for k in keep],
+                human_short=[_tidy(self.values[self.ids[k]]['human_short']) for k in keep],
+                human_long=[_tidy(self.values[self.ids[k]]['human_long']) for k in keep],
+                id=[self.ids[k] for k in keep])
+    return datasets.Dataset.from_dict(cols, features=feats)
 
 # %% ../nbs/50_widgets.ipynb #034a5761
 def count_html(n:int, limit:int=CLIP_MAX_TOKENS) -> str:
@@ -517,6 +569,7 @@ def count_html(n:int, limit:int=CLIP_MAX_TOKENS) -> str:
     if n > limit: return f'<span class="recap-over" style="color:#c62828;font-weight:bold">{n} / {limit} CLIP tokens: over the limit, CLIP cuts the rest</span>'
     return f'<span style="color:#666">{n} / {limit} CLIP tokens</span>'
 
+# %% ../nbs/50_widgets.ipynb #d83edfd6
 class CaptionWriterView(ShowsWidget):
     "The ipywidgets layer over a `CaptionWriter`: reads its state, forwards every edit and click to its methods."
     def __init__(self, writer:CaptionWriter, image_size:int=256):
@@ -540,24 +593,26 @@ class CaptionWriterView(ShowsWidget):
     def _on_text(self, field, change):
         if not self._syncing: self.writer.set_caption(field, change['new'])
 
-    def refresh(self, *_):
-        "Redraw everything from the writer's state."
-        w = self.writer
-        self._syncing = True
-        try:
-            if self._shown != w.id:  # re-encode the image only when the item changes, not on every keystroke
-                self.slot.show(w.items.raw(w.index)); self._shown = w.id
-            self.title.value = f"<b>{w.id}</b>"
-            for f in INSTRUCTIONS:
-                if self.text[f].value != w.caption(f): self.text[f].value = w.caption(f)
-                n = w.token_count(f)
-                self.count[f].value = count_html(n, w.max_tokens)
-                self.text[f].layout.border = '2px solid #c62828' if n > w.max_tokens else ''
-            self.nav.refresh()
-        finally: self._syncing = False
-
     def live(self): return self.box
     def to_html(self) -> str: return self.writer.to_html(self.slot.size)
+
+# %% ../nbs/50_widgets.ipynb #a4c11ebc
+@patch_to(CaptionWriterView)
+def refresh(self, *_):
+    "Redraw everything from the writer's state."
+    w = self.writer
+    self._syncing = True
+    try:
+        if self._shown != w.id:  # re-encode the image only when the item changes, not on every keystroke
+            self.slot.show(w.items.raw(w.index)); self._shown = w.id
+        self.title.value = f"<b>{w.id}</b>"
+        for f in INSTRUCTIONS:
+            if self.text[f].value != w.caption(f): self.text[f].value = w.caption(f)
+            n = w.token_count(f)
+            self.count[f].value = count_html(n, w.max_tokens)
+            self.text[f].layout.border = '2px solid #c62828' if n > w.max_tokens else ''
+        self.nav.refresh()
+    finally: self._syncing = False
 
 # %% ../nbs/50_widgets.ipynb #b3c3f1e6
 @patch

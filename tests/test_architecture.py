@@ -95,12 +95,7 @@ ALLOWED = {
     'nbs/30_finetune.ipynb: export cell from train',  # the loop, 50 lines
     # core.py (621 lines): core may import no other recap_nb module, so moving a part out means changing its ~75 importers
     'recap_nb/core.py',
-    # owned by other work at the time of the refactor (the mini world, CLIP, widgets, decoding, recaption, report, cli):
-    'nbs/50_widgets.ipynb: export cell from ImageItems',
-    'nbs/50_widgets.ipynb: export cell from _now',
-    'nbs/50_widgets.ipynb: export cell from _filled',
-    'nbs/50_widgets.ipynb: export cell from IncompleteCaptionsError',
-    'nbs/50_widgets.ipynb: export cell from count_html',
+    # owned by other work at the time of the refactor (the report, the cli):
     'nbs/89_mini_report.ipynb: export cell from _try_mini_clip',
     'nbs/90_cli.ipynb: export cell from _parser',
 }
