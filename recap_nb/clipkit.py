@@ -82,6 +82,7 @@ def embed_texts(texts:Sequence[str], # captions or prompts
         out.append(torch.nn.functional.normalize(e.float(), dim=-1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, model.config.projection_dim), np.float32)
 
+# %% ../nbs/06_clipkit.ipynb #81dc1eb3
 def embed_images(images:Sequence, # PIL images (or anything the image processor takes)
                  model, preprocess, # a CLIPModel and its image processor
                  batch_size:int=256, # images per forward pass

@@ -14,211 +14,17 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import yaml
 
+from .config import (_f, MIXED_PRECISION, WorldCfg, DataCfg, CaptionerCfg, RecaptionCfg, FinetuneCfg, SampleCfg, EvalCfg,
+                             RunConfig, ConfigError, _unknown_key, _coerce, _check_constraints, build_section)  # re-exported
+
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'MIXED_PRECISION', 'PRESETS_DIR', 'PLUGINS', 'WorldCfg', 'DataCfg', 'CaptionerCfg', 'RecaptionCfg',
-           'FinetuneCfg', 'SampleCfg', 'EvalCfg', 'RunConfig', 'ConfigError', 'build_section', 'validate',
-           'list_presets', 'preset_dict', 'data_dir', 'sha256_file', 'write_checksums', 'verify_checksums',
-           'resolve_model', 'model_identity', 'register_plugin', 'plugin', 'load_vocabulary', 'parse_overrides',
-           'load_config', 'config_to_dict', 'save_config', 'get_device', 'get_dtype', 'seed_everything', 'lr_at',
-           'package_versions', 'git_commit', 'StageRun', 'config_diff', 'stage_folder', 'stage_run']
-
-# %% ../nbs/00_core.ipynb #cacc53ab
-def _f(default, choices=None, range=None, doc=''):
-    "A dataclass field with a default and its constraints (`choices`, numeric `range`) in metadata."
-    md = dict(choices=choices, range=range, doc=doc)
-    if isinstance(default, (dict, list)): return field(default_factory=lambda: type(default)(default), metadata=md)
-    return field(default=default, metadata=md)
-
-MIXED_PRECISION = ('no', 'fp16', 'bf16')
-
-# %% ../nbs/00_core.ipynb #7735dc5f
-@dataclass
-class WorldCfg:
-    "The mini world: image size and split sizes."
-    image_size:int = _f(64, range=(32, 128), doc='rendered image side in pixels')
-    n_captioner:int = _f(100, range=(1, 100_000), doc='annotated scenes with human captions (the paper: 100)')
-    n_train:int = _f(10_000, range=(1, 10_000_000), doc='text-to-image training scenes')
-    n_eval:int = _f(1_000, range=(1, 1_000_000), doc='held-out evaluation scenes')
-
-@dataclass
-class DataCfg:
-    "Where the text-to-image training set comes from and how it is filtered."
-    source:str = _f('miniworld', doc="'miniworld', a Hugging Face dataset id, or a local folder/file")
-    kind:str = _f('auto', choices=('auto', 'miniworld', 'hub', 'disk', 'dataset', 'imagefolder', 'webdataset', 'table'))
-    columns:dict = _f({}, doc='column mapping {schema name: source column}, e.g. {alttext: TEXT}')
-    laion_filters:bool = _f(False, doc="apply the paper's LAION filters (the next four fields) where the columns exist")
-    min_aesthetic:float = _f(5.0, range=(0, 10))
-    max_pwatermark:float = _f(0.5, range=(0, 1))
-    nsfw:str = _f('UNLIKELY')
-    min_side:int = _f(512, range=(0, 100_000))
-    max_rows:Optional[int] = _f(None, range=(1, 10**10))
-    skip_bad:bool = _f(True, doc='skip bad rows with a counted reason (False: raise naming the row)')
-    allow_urls:bool = _f(False, doc='fetch images given as urls (off: such rows are skipped and counted, nothing is fetched)')
-    url_schemes:list = _f(['https', 'http'], doc="with allow_urls: the schemes fetched ('file' reads local files: name it only on purpose)")
-    allow_outside_paths:bool = _f(False, doc="read local image paths that leave the dataset's folder (absolute, or with ..)")
-    non_rgb:str = _f('convert', choices=('convert', 'skip', 'error'))
-
-@dataclass
-class CaptionerCfg:
-    "Step 1: prefix-conditioned fine-tuning of an image captioner on ~100 human captions."
-    family:str = _f('git', choices=('florence2', 'blip', 'git', 'paligemma'))
-    model:str = _f('mini:captioner', doc='Hub id, local folder, or mini:<name> for a shipped model')
-    prefix_short:str = _f('a short caption:')
-    prefix_long:str = _f('a detailed caption:')
-    steps:int = _f(300, range=(1, 10**7))
-    lr:float = _f(4e-5, range=(0, 1))
-    dropout:float = _f(0.1, range=(0, 1))
-    batch_size:int = _f(64, range=(1, 65_536), doc='effective batch size')
-    micro_batch:int = _f(64, range=(1, 65_536), doc='per-step batch; batch_size/micro_batch = gradient accumulation')
-    short_frac:float = _f(0.5, range=(0, 1), doc='share of short-style examples (the paper: 50%)')
-    lora:bool = _f(False)
-    lora_rank:int = _f(16, range=(1, 1024))
-    mixed_precision:str = _f('no', choices=MIXED_PRECISION)
-    val_frac:float = _f(0.1, range=(0, 0.9))
-    max_length:int = _f(77, range=(8, 4096), doc='caption tokens; longer captions are truncated with a counted warning')
-    cond_mask_prob:float = _f(0.0, range=(0, 1), doc='image-condition masking for classifier-free guidance (2307.16686: 0.5)')
-    freeze_vision:bool = _f(False, doc='keep the image encoder fixed (cheaper steps; the paper fine-tuned all of PaLI)')
-    cache_vision:bool = _f(True, doc='with freeze_vision: encode each training image once and reuse its features (the frozen encoder runs in eval mode)')
-
-@dataclass
-class RecaptionCfg:
-    "Step 2: relabel every training image with the fine-tuned captioner."
-    batch_size:int = _f(64, range=(1, 65_536))
-    max_new_tokens:int = _f(77, range=(1, 4096))
-    num_beams:int = _f(1, range=(1, 64))
-    guidance:float = _f(1.0, range=(0, 100), doc='classifier-free guidance scale for decoding; 1 = off')
-    repetition_penalty:float = _f(1.0, range=(0.01, 100), doc="plain decoding (guidance 1): `generate`'s repetition_penalty; 1 = off")
-    plan_guidance:float = _f(0.0, range=(0, 100), doc="plain decoding: bonus for the planned objects of the planner's object list (`decoding.PlanGuide`), used where a planner is passed (the long style); 0 = off")
-    plan_hold_eos:bool = _f(True, doc='plan guidance: do not end a caption while a planned object is unnamed')
-    plan_vocab:str = _f('mini:objects', doc='plan guidance: the object vocabulary (a registered name such as mini:objects, or a JSON file of attributes/modifiers/nouns)')
-    shard_size:int = _f(1000, range=(1, 10**7), doc='input rows per output shard: the unit that is written atomically and resumed')
-    num_workers:int = _f(0, range=(0, 256), doc='DataLoader processes that decode and preprocess images (0: the main process; on a 2-core CPU they only compete with generation, on a GPU machine use several)')
-    keep_images:bool = _f(True, doc='write each image into the output (False: the row id and source_id refer to the input)')
-    engine:str = _f('local', choices=('local', 'ray'), doc="'local': this process (several under `accelerate launch`); 'ray': a Ray Data actor pool")
-    ray_concurrency:int = _f(2, range=(1, 100_000), doc='engine ray: captioner actors')
-    ray_num_gpus:float = _f(0.0, range=(0, 64), doc='engine ray: GPUs per actor')
-
-@dataclass
-class FinetuneCfg:
-    "Step 3: fine-tune the text-to-image model on the recaptioned set."
-    model:str = _f('mini:t2i')
-    trainable:str = _f('both', choices=('unet', 'text_encoder', 'both'))
-    mix:dict = _f({'recap_short': 0.5, 'recap_long': 0.5}, doc='caption column -> sampling weight (RECAP Mix = 50/50)')
-    prompt_dropout:float = _f(0.14, range=(0, 1))
-    lr:float = _f(1e-5, range=(0, 1))
-    batch_size:int = _f(512, range=(1, 1 << 20), doc='effective batch size')
-    micro_batch:int = _f(8, range=(1, 65_536), doc='per device and step; the rest is gradient accumulation')
-    steps:int = _f(250_000, range=(1, 10**8))
-    resolution:int = _f(512, range=(8, 4096))
-    max_tokens:int = _f(77, range=(1, 4096))
-    too_long:str = _f('drop', choices=('drop', 'truncate'))
-    ema:bool = _f(False)
-    ema_decay:float = _f(0.9999, range=(0, 1))
-    optimizer:str = _f('adamw', choices=('adamw', 'adamw8bit'))
-    gradient_checkpointing:bool = _f(False)
-    mixed_precision:str = _f('no', choices=MIXED_PRECISION)
-    lora_rank:int = _f(0, range=(0, 1024), doc='0: full fine-tuning')
-    snr_gamma:Optional[float] = _f(None, range=(0, 100), doc='min-SNR weighting gamma (5.0 is usual); None: off')
-    cache_latents:bool = _f(False)
-    random_flip:bool = _f(False)
-    checkpoint_every:int = _f(25_000, range=(1, 10**8))
-    validation_every:int = _f(25_000, range=(1, 10**8))
-    validation_prompts:list = _f([])
-
-@dataclass
-class SampleCfg:
-    "Seeded generation across models (the paper: DDIM, 50 steps, guidance 7.5)."
-    scheduler:str = _f('ddim', choices=('ddim', 'pndm', 'euler', 'dpmsolver'))
-    steps:int = _f(50, range=(1, 1000))
-    guidance:float = _f(7.5, range=(0, 100))
-    n_per_prompt:int = _f(4, range=(1, 10_000))
-    seed:int = _f(0, range=(0, 2**32 - 1))
-    resolution:int = _f(512, range=(8, 4096))
-    batch_size:int = _f(8, range=(1, 65_536))
-
-@dataclass
-class EvalCfg:
-    "Step 4: the paper's metrics and their models."
-    clip_model:str = _f('mini:clip')
-    prompts:str = _f('mini:eval', doc='the evaluation prompt set: a registered name (core.PLUGINS prompts)')
-    detector:str = _f('mini:sceneparser', doc='the object detector behind SOA/CA/PA: a registered name (core.PLUGINS detector)')
-    threshold:float = _f(0.3, range=(0, 1), doc='detector score threshold')
-    feature_model:str = _f('mini:fidnet', doc="FID/O-FID features (fid.feature_net): inception, clip:<CLIP name>, or a registered name (core.PLUGINS features, e.g. mini:fidnet)")
-    n_boot:int = _f(1000, range=(10, 100_000), doc='bootstrap resamples (over prompts) per interval')
-    textstats_samples:int = _f(10_000, range=(1, 10**8))
-    reference_samples:int = _f(1_000, range=(1, 10**8))
-
-@dataclass
-class RunConfig:
-    "A whole run: one section per stage plus run-wide settings."
-    name:str = _f('mini')
-    seed:int = _f(0, range=(0, 2**32 - 1))
-    device:str = _f('auto', doc="auto, cpu, cuda, cuda:N or mps")
-    dtype:str = _f('float32', choices=('auto', 'float32', 'float16', 'bfloat16'))
-    out_dir:str = _f('runs')
-    world:WorldCfg = field(default_factory=WorldCfg)
-    data:DataCfg = field(default_factory=DataCfg)
-    captioner:CaptionerCfg = field(default_factory=CaptionerCfg)
-    recaption:RecaptionCfg = field(default_factory=RecaptionCfg)
-    finetune:FinetuneCfg = field(default_factory=FinetuneCfg)
-    sample:SampleCfg = field(default_factory=SampleCfg)
-    evaluate:EvalCfg = field(default_factory=EvalCfg)
-
-# %% ../nbs/00_core.ipynb #bf05b8ab
-class ConfigError(ValueError):
-    "A config value or key that is not allowed; the message names the field."
-
-def _unknown_key(key, where, allowed):
-    near = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean '{near[0]}'?" if near else ''
-    return ConfigError(f"unknown config field '{where}{key}'{hint} Allowed: {', '.join(allowed)}")
-
-def _coerce(value, tp, name):
-    "Check `value` against the annotation `tp`, converting int→float and numeric strings to float."
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is typing.Union:
-        if value is None and type(None) in args: return None
-        tp = next(a for a in args if a is not type(None))
-    if tp is float and isinstance(value, str):
-        try: return float(value)
-        except ValueError: pass
-    if tp is float and isinstance(value, int) and not isinstance(value, bool): return float(value)
-    if tp is int and isinstance(value, float) and value.is_integer(): return int(value)
-    ok = isinstance(value, tp) and not (tp in (int, float) and isinstance(value, bool))
-    if not ok: raise ConfigError(f"{name}={value!r} should be of type {tp.__name__}, not {type(value).__name__}")
-    return value
-
-def _check_constraints(value, md, name):
-    if value is None: return
-    if md.get('choices') and value not in md['choices']:
-        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(map(repr, md['choices']))}")
-    if md.get('range'):
-        lo, hi = md['range']
-        if not lo <= value <= hi: raise ConfigError(f"{name}={value!r} is out of range [{lo}, {hi}]")
-
-# %% ../nbs/00_core.ipynb #df5f8f10
-def build_section(cls, d:dict, where:str=''):
-    "Build dataclass `cls` from dict `d`, checking keys, types and constraints; errors name `where`+field."
-    d = dict(d or {})
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
-    for k in d:
-        if k not in names: raise _unknown_key(k, where, names)
-    kw = {}
-    for f in fields(cls):
-        if f.name not in d: continue
-        tp, name = hints[f.name], f"{where}{f.name}"
-        if dataclasses.is_dataclass(tp):
-            if not isinstance(d[f.name], dict): raise ConfigError(f"{name} should be a mapping of fields, got {d[f.name]!r}")
-            kw[f.name] = build_section(tp, d[f.name], f"{name}.")
-        else:
-            kw[f.name] = _coerce(d[f.name], tp, name)
-    obj = cls(**kw)
-    for f in fields(cls):
-        if not dataclasses.is_dataclass(hints[f.name]): _check_constraints(getattr(obj, f.name), f.metadata, f"{where}{f.name}")
-    return obj
+__all__ = ['log', 'PRESETS_DIR', 'PLUGINS', 'validate', 'list_presets', 'preset_dict', 'data_dir', 'sha256_file',
+           'write_checksums', 'verify_checksums', 'resolve_model', 'model_identity', 'register_plugin', 'plugin',
+           'load_vocabulary', 'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device',
+           'get_dtype', 'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff',
+           'stage_folder', 'stage_run']
 
 # %% ../nbs/00_core.ipynb #a6785071
 def _check_mix(mix:dict, name='finetune.mix'):
@@ -256,6 +62,7 @@ def _check_local_names(cfg:RunConfig):
         elif v.startswith(_LOCAL_PREFIXES) and not Path(v).expanduser().exists():
             raise ConfigError(f"{key}={v!r}: no such file or folder")
 
+# %% ../nbs/00_core.ipynb #711f7a2e
 def validate(cfg:RunConfig) -> RunConfig:
     "Check the cross-field rules of a built config; returns it unchanged."
     _check_device(cfg.device)
@@ -566,6 +373,17 @@ def _resume_check(prev:dict, conf:dict, inputs:dict, extendable, folder:Path, st
                                    "(use if_exists='overwrite' or another run name)")
     return changed
 
+# %% ../nbs/00_core.ipynb #89b91ede
+def _new_manifest(stage:str, conf:dict, inputs:dict, seeds, prev:dict|None, changed:list) -> dict:
+    "A stage's manifest at its start; a resumed one carries over the previous run's results, timings and extensions."
+    manifest = dict(stage=stage, status='running', started=_now(), config=conf, inputs=inputs, seeds=seeds, versions=package_versions(),
+                    git_commit=git_commit(), python=platform.python_version(), platform=platform.platform(), timings={})
+    if prev is not None:
+        manifest.update(resumed_from=prev.get('started'), results=prev.get('results', {}), timings=prev.get('timings', {}),
+                        saved_work=prev.get('saved_work', False),
+                        extended=prev.get('extended', []) + ([{k: [_get_dotted(prev['config'], k), _get_dotted(conf, k)] for k in changed}] if changed else []))
+    return manifest
+
 # %% ../nbs/00_core.ipynb #4234e828
 @contextmanager
 def stage_run(cfg:RunConfig, # the run's config
@@ -589,12 +407,7 @@ def stage_run(cfg:RunConfig, # the run's config
         changed = _resume_check(prev, conf, inputs, extendable, folder, stage)
     folder.mkdir(parents=True, exist_ok=True)
     seeds = seed_everything(cfg.seed if seed is None else seed)
-    manifest = dict(stage=stage, status='running', started=_now(), config=conf, inputs=inputs, seeds=seeds, versions=package_versions(),
-                    git_commit=git_commit(), python=platform.python_version(), platform=platform.platform(), timings={})
-    if prev is not None:
-        manifest.update(resumed_from=prev.get('started'), results=prev.get('results', {}), timings=prev.get('timings', {}),
-                        saved_work=prev.get('saved_work', False),
-                        extended=prev.get('extended', []) + ([{k: [_get_dotted(prev['config'], k), _get_dotted(conf, k)] for k in changed}] if changed else []))
+    manifest = _new_manifest(stage, conf, inputs, seeds, prev, changed)
     run = StageRun(folder, manifest); run.save()
     t0 = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ import inspect, logging, math, time
 from typing import Sequence
 
 import numpy as np
+from fastcore.basics import patch_to
 from tqdm.auto import tqdm
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def _lm_next_logits(lm, input_ids):
     logits = getattr(out, 'logits', out)
     return (logits[:, -1] if logits.ndim == 3 else logits).to(input_ids.device)
 
+# %% ../nbs/11_guided_decoding.ipynb #ddb0a84d
 class GuidedStep:
     "Guided next-token log-probs for the sequences so far; cond + uncond run as one doubled batch (recomputed, no KV cache)."
     def __init__(self, bundle, # a `CaptionerBundle`
@@ -150,6 +152,21 @@ def greedy_search(step, # callable `(input_ids [n, L], rows [n], parents [n] | N
         if not len(active): return out[:, :t + 1]
     return out
 
+# %% ../nbs/11_guided_decoding.ipynb #81eac63e
+_NEG = -1e9  # the score of a dead beam or an empty slot of the finished pool
+
+def _beam_state(input_ids, K:int, max_new_tokens:int, pad_token_id:int):
+    "Beam search's state at the start: running sequences and scores, the finished pool (tokens, scores, lengths), open images."
+    import torch
+    B, P = input_ids.shape; dev, NEG = input_ids.device, _NEG
+    run = input_ids[:, None].expand(B, K, P).clone()              # running sequences [B, K, P + t]
+    run_s = torch.zeros(B, K, device=dev); run_s[:, 1:] = NEG     # only beam 0 is live at the start
+    fin = torch.full((B, K, max_new_tokens), pad_token_id, dtype=torch.long, device=dev)  # finished hypotheses' new tokens
+    fin_s = torch.full((B, K), NEG, device=dev)                   # their normalized scores, best first
+    fin_n = torch.zeros(B, K, dtype=torch.long, device=dev)       # their lengths
+    open_ = torch.ones(B, dtype=torch.bool, device=dev)           # can a running beam still beat the worst finished one?
+    return run, run_s, fin, fin_s, fin_n, open_
+
 # %% ../nbs/11_guided_decoding.ipynb #effbbe32
 def beam_search(step, # callable `(input_ids [n, L], rows [n], parents [n] | None) -> log-probs [n, V]`; row b*K+k is beam k of image b
                 input_ids, # [B, P] prompt ids, one row per image
@@ -160,13 +177,8 @@ def beam_search(step, # callable `(input_ids [n, L], rows [n], parents [n] | Non
                ):
     "Length-normalized beam search (as `transformers`, early_stopping=False): the best new tokens `[B, T]` per image."
     import torch
-    B, P = input_ids.shape; K, dev, NEG = num_beams, input_ids.device, -1e9
-    run = input_ids[:, None].expand(B, K, P).clone()              # running sequences [B, K, P + t]
-    run_s = torch.zeros(B, K, device=dev); run_s[:, 1:] = NEG     # only beam 0 is live at the start
-    fin = torch.full((B, K, max_new_tokens), pad_token_id, dtype=torch.long, device=dev)  # finished hypotheses' new tokens
-    fin_s = torch.full((B, K), NEG, device=dev)                   # their normalized scores, best first
-    fin_n = torch.zeros(B, K, dtype=torch.long, device=dev)       # their lengths
-    open_ = torch.ones(B, dtype=torch.bool, device=dev)           # can a running beam still beat the worst finished one?
+    B, P = input_ids.shape; K, dev, NEG = num_beams, input_ids.device, _NEG
+    run, run_s, fin, fin_s, fin_n, open_ = _beam_state(input_ids, K, max_new_tokens, pad_token_id)
     top_k = torch.arange(2 * K, device=dev) < K
     for t in range(max_new_tokens):
         act = open_.nonzero().squeeze(1)
@@ -175,9 +187,8 @@ def beam_search(step, # callable `(input_ids [n, L], rows [n], parents [n] | Non
         rows = (act[:, None] * K + torch.arange(K, device=dev)).reshape(-1)
         parents = None if t == 0 else par[open_[prev_act]].reshape(-1)  # where each running beam was in the last call
         lp = step(run[act].reshape(a * K, L), rows, parents).view(a, K, -1)
-        V = lp.shape[-1]
         top_s, top_i = (lp + run_s[act, :, None]).view(a, -1).topk(2 * K, dim=1)
-        beam, tok = top_i // V, top_i % V
+        beam, tok = top_i // lp.shape[-1], top_i % lp.shape[-1]  # flat index over (beam, vocabulary)
         seqs = torch.cat([torch.gather(run[act], 1, beam[..., None].expand(a, 2 * K, L)), tok[..., None]], -1)
         hits = (tok == eos_token_id) | (t == max_new_tokens - 1)
         # the top-K candidates that finished join the pool; the best K of the pool are kept
@@ -253,6 +264,7 @@ def guided_ids(bundle, # a `CaptionerBundle`
     if num_beams == 1: return greedy_search(step, input_ids, max_new_tokens, eos, pad)
     return beam_search(step, input_ids, num_beams, max_new_tokens, eos, pad, length_penalty)
 
+# %% ../nbs/11_guided_decoding.ipynb #f2a2484b
 def _decode_ids(bundle, ids) -> list:
     "Captions of new-token ids (up to eos), through the bundle's `decode` or its tokenizer."
     if hasattr(bundle, 'decode'): return bundle.decode(ids)
@@ -339,31 +351,6 @@ class PlanGuide:
             return (len(tail) == k if st else len(tail) > k) and tail[len(tail) - k:] == list(q[:k])
         return {(k, q[k], k == len(q) - 1) for q, st in seqs for k in range(len(q)) if started(q, st, k)}
 
-    def _guide_row(self, scores, r:int, tail:list, text:str, plan):
-        "Apply the plan's blocks and bonuses to row `r` of `scores`, whose new tokens so far are `tail` (decoded: `text`)."
-        said = mentions_in(text, self.vocab)
-        todo = plan - said if plan is not None else set()
-        before = {0: pending_attribute(text, self.vocab)}  # k -> the attribute before a noun started k tokens ago
-        noun_due = any(pa == before[0] for pa, _ in todo)  # a wanted object's noun would come next: push that, not a new attribute
-        push = {}  # token id -> how far into a wanted word it is; only the furthest get the bonus, once each
-        for a, seqs in self.attr_seqs.items():
-            planned, wanted = plan is None or any(pa == a for pa, _ in plan), any(pa == a for pa, _ in todo) and not noun_due
-            for k, i, done in self._steps(tail, seqs):
-                if not planned and done: scores[r, i] = -math.inf  # an attribute no planned object has
-                elif wanted: push[i] = max(push.get(i, -1), k)
-        for n, seqs in self.noun_seqs.items():
-            for k, i, done in self._steps(tail, seqs):
-                if k not in before: before[k] = pending_attribute(self.tok.decode(tail[:len(tail) - k], skip_special_tokens=True), self.vocab)
-                a = before[k]
-                if a is None: continue
-                if done and ((plan is not None and (a, n) not in plan) or (self.no_repeat and (a, n) in said)): scores[r, i] = -math.inf
-                elif (a, n) in todo: push[i] = max(push.get(i, -1), k)
-        if push:  # a word already under way is finished before another starts (its next token outranks any first token)
-            far = max(push.values())
-            for i, k in push.items():
-                if k == far: scores[r, i] += self.bonus
-        if self.hold_eos and todo: scores[r, self.eos] = -math.inf
-
     def __call__(self, input_ids, scores):
         if self.start is None: self.start = input_ids.shape[1]
         if len(input_ids) % len(self.plans): raise ValueError(f"PlanGuide: {len(input_ids)} sequences for {len(self.plans)} plans (not a multiple)")
@@ -371,6 +358,33 @@ class PlanGuide:
         for r, ids in enumerate(input_ids[:, self.start:].tolist()):
             self._guide_row(scores, r, ids, self.tok.decode(ids, skip_special_tokens=True), self.plans[r // k])
         return scores
+
+# %% ../nbs/11_guided_decoding.ipynb #059eb240
+@patch_to(PlanGuide)
+def _guide_row(self, scores, r:int, tail:list, text:str, plan):
+    "Apply the plan's blocks and bonuses to row `r` of `scores`, whose new tokens so far are `tail` (decoded: `text`)."
+    said = mentions_in(text, self.vocab)
+    todo = plan - said if plan is not None else set()
+    before = {0: pending_attribute(text, self.vocab)}  # k -> the attribute before a noun started k tokens ago
+    noun_due = any(pa == before[0] for pa, _ in todo)  # a wanted object's noun would come next: push that, not a new attribute
+    push = {}  # token id -> how far into a wanted word it is; only the furthest get the bonus, once each
+    for a, seqs in self.attr_seqs.items():
+        planned, wanted = plan is None or any(pa == a for pa, _ in plan), any(pa == a for pa, _ in todo) and not noun_due
+        for k, i, done in self._steps(tail, seqs):
+            if not planned and done: scores[r, i] = -math.inf  # an attribute no planned object has
+            elif wanted: push[i] = max(push.get(i, -1), k)
+    for n, seqs in self.noun_seqs.items():
+        for k, i, done in self._steps(tail, seqs):
+            if k not in before: before[k] = pending_attribute(self.tok.decode(tail[:len(tail) - k], skip_special_tokens=True), self.vocab)
+            a = before[k]
+            if a is None: continue
+            if done and ((plan is not None and (a, n) not in plan) or (self.no_repeat and (a, n) in said)): scores[r, i] = -math.inf
+            elif (a, n) in todo: push[i] = max(push.get(i, -1), k)
+    if push:  # a word already under way is finished before another starts (its next token outranks any first token)
+        far = max(push.values())
+        for i, k in push.items():
+            if k == far: scores[r, i] += self.bonus
+    if self.hold_eos and todo: scores[r, self.eos] = -math.inf
 
 # %% ../nbs/11_guided_decoding.ipynb #c00e30d0
 def _with_processor(bundle, images, prefix, make_processor, max_new_tokens, num_beams, batch_size, progress, generate_kwargs):

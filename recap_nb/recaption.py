@@ -249,6 +249,19 @@ def summarize(folder) -> dict:
         out[f'mean_words_{s}'] = round(float(ok[f'recap_{s}'].str.split().str.len().mean()), 2) if len(ok) else None
     return out
 
+# %% ../nbs/20_recaption.ipynb #5c77045f
+def _record_recaption(run, folder:Path, cfg:RunConfig, captioner, todo:list, processes:int, timings:dict, t0:float):
+    "Write `summary.json` and record the decoding settings, the shards written now and the counts in the run's manifest."
+    rc = cfg.recaption
+    run.manifest['timings'].update({k: round(v, 3) for k, v in timings.items()})
+    summary = summarize(folder)
+    (folder / 'summary.json').write_text(json.dumps(summary, indent=1))
+    run.record(captioner=str(captioner), prefixes=dict(short=cfg.captioner.prefix_short, long=cfg.captioner.prefix_long),
+               decoding={k: getattr(rc, k) for k in ('max_new_tokens', 'num_beams', 'guidance', 'repetition_penalty', 'plan_guidance')},
+               shards_written_now=len(todo), processes=processes, engine=rc.engine, **summary)
+    log.info("recaption: %d rows (%d captioned, skipped %s), %d shards written now, %.0f s -> %s",
+             summary['rows'], summary['captioned'], summary['skipped'] or 'none', len(todo), time.perf_counter() - t0, folder)
+
 # %% ../nbs/20_recaption.ipynb #a78b298e
 def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` prefixes/family, `data`, `finetune.model` for the tokenizer)
                   captioner:str, # the fine-tuned captioner: a folder (or Hub id / mini:<name>)
@@ -282,15 +295,7 @@ def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` pr
             mine = todo[state.process_index::state.num_processes]
             caption_shards(inp, caps, mine, folder, rc, rc.keep_images, progress and main, timings)
         state.wait_for_everyone()
-        if main:
-            run.manifest['timings'].update({k: round(v, 3) for k, v in timings.items()})
-            summary = summarize(folder)
-            (folder / 'summary.json').write_text(json.dumps(summary, indent=1))
-            run.record(captioner=str(captioner), prefixes=dict(short=cfg.captioner.prefix_short, long=cfg.captioner.prefix_long),
-                       decoding={k: getattr(rc, k) for k in ('max_new_tokens', 'num_beams', 'guidance', 'repetition_penalty', 'plan_guidance')},
-                       shards_written_now=len(todo), processes=state.num_processes, engine=rc.engine, **summary)
-            log.info("recaption: %d rows (%d captioned, skipped %s), %d shards written now, %.0f s -> %s",
-                     summary['rows'], summary['captioned'], summary['skipped'] or 'none', len(todo), time.perf_counter() - t0, folder)
+        if main: _record_recaption(run, folder, cfg, captioner, todo, state.num_processes, timings, t0)
     return folder
 
 # %% ../nbs/20_recaption.ipynb #bd9d5f5d

@@ -175,6 +175,7 @@ def embed_texts(texts:list[str], # captions
     if normalize: E = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
     return E
 
+# %% ../nbs/03_textstats.ipynb #3979efc3
 def text_gaussian(texts:list[str], # captions
                   embed:Callable, # `embed(list[str]) -> array [n, d]`
                   batch_size:int=256, # captions per `embed` call
@@ -190,6 +191,7 @@ def text_gaussian(texts:list[str], # captions
                       UserWarning, stacklevel=2)
     return E.mean(0), np.cov(E, rowvar=False)
 
+# %% ../nbs/03_textstats.ipynb #9f68b558
 def subsample(texts:list, # captions
               n:int|None, # keep at most this many (None: all)
               seed:int=0, # seed of the draw

@@ -10,33 +10,21 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fastcore.basics import patch
+from fastcore.basics import patch, patch_to
 from PIL import Image
 
 from .core import resolve_model
+from .annotation import to_pil, ImageItems, JsonlLog, AnnotationState, _filled  # re-exported: widgets built on them import them from here
 from .clipkit import CLIP_MAX_TOKENS, count_clip_tokens
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'KEYS', 'INSTRUCTIONS', 'STYLES', 'STYLES_INV', 'to_pil', 'display_png', 'image_widget', 'image_png',
-           'placeholder_html', 'image_html', 'ImageSlot', 'ImageItems', 'JsonlLog', 'AnnotationState', 'NavBar',
-           'keyed_box', 'ShowsWidget', 'load_clip_tokenizer', 'IncompleteCaptionsError', 'CaptionWriter', 'count_html',
-           'CaptionWriterView']
+__all__ = ['log', 'KEYS', 'INSTRUCTIONS', 'STYLES', 'STYLES_INV', 'display_png', 'image_widget', 'image_png', 'placeholder_html',
+           'image_html', 'ImageSlot', 'NavBar', 'keyed_box', 'ShowsWidget', 'load_clip_tokenizer',
+           'IncompleteCaptionsError', 'CaptionWriter', 'count_html', 'CaptionWriterView']
 
 # %% ../nbs/50_widgets.ipynb #ddcf9143
-def to_pil(img, # PIL image, encoded bytes, a file path, or a `{'bytes', 'path'}` dict
-          ) -> Image.Image:
-    "Open `img` as a PIL image."
-    if isinstance(img, Image.Image): return img
-    if isinstance(img, dict):
-        if img.get('bytes'): return Image.open(io.BytesIO(img['bytes']))
-        if img.get('path'): return Image.open(img['path'])
-        raise ValueError(f"image dict has neither 'bytes' nor 'path': keys {sorted(img)}")
-    if isinstance(img, (bytes, bytearray)): return Image.open(io.BytesIO(img))
-    if isinstance(img, (str, Path)): return Image.open(img)
-    raise TypeError(f"cannot open a {type(img).__name__} as an image; give a PIL image, bytes, a path or a {{'bytes', 'path'}} dict")
-
 def display_png(img, # anything `to_pil` opens
                 size:int=256, # the longer side of the shown image, in pixels
                ) -> bytes:
@@ -101,220 +89,6 @@ class ImageSlot:
         else: self.image.value = png
         self.box.children = [self.missing if png is None else self.image]
         return png is not None
-
-# %% ../nbs/50_widgets.ipynb #c57820cb
-class ImageItems:
-    "Random access to the images and ids of a dataset or a list of images, decoding one image at a time."
-    def __init__(self, source, # a `datasets.Dataset` with an image column, or a list of PIL images / paths / bytes
-                 ids:Sequence[str]|None=None, # one id per image; default: the id column, the paths, or row numbers
-                 image_col:str='image', # the image column of a dataset
-                 id_col:str|None=None, # the id column of a dataset; None: 'id', else 'source_id', else row numbers
-                ):
-        if isinstance(source, dict):
-            raise TypeError(f"got a dict of splits {list(source.keys())}; pass one split, e.g. source[{next(iter(source.keys()), 'train')!r}]")
-        if type(source).__name__ == 'IterableDataset': raise TypeError("an IterableDataset has no random access; materialize the rows you want to annotate, e.g. Dataset.from_list(list(ds.take(100)))")
-        self.is_dataset = hasattr(source, 'column_names') and hasattr(source, 'features')
-        if self.is_dataset:
-            cols = source.column_names
-            if image_col not in cols: raise KeyError(f"the dataset has no image column {image_col!r}; its columns: {cols} (pass image_col=)")
-            if id_col is not None and id_col not in cols: raise KeyError(f"the dataset has no id column {id_col!r}; its columns: {cols}")
-            id_col = id_col or next((c for c in ('id', 'source_id') if c in cols), None)
-            view = source.select_columns([image_col])
-            if type(source.features[image_col]).__name__ == 'Image':
-                import datasets
-                view = view.cast_column(image_col, datasets.Image(decode=False))  # raw bytes: decode only what is shown
-            self._raw, self._col = view, image_col
-            default_ids = list(source[id_col]) if id_col else [str(i) for i in range(len(source))]
-        else:
-            if isinstance(source, (str, Path, bytes, Image.Image)): raise TypeError(f"source must be a dataset or a list of images, got a single {type(source).__name__}")
-            self._raw, self._col = list(source), None
-            default_ids = [str(x) if isinstance(x, (str, Path)) else str(i) for i, x in enumerate(self._raw)]
-        n = len(self._raw)
-        if n == 0: raise ValueError("the image source is empty: there is nothing to annotate")
-        ids = default_ids if ids is None else list(ids)
-        if len(ids) != n: raise ValueError(f"got {len(ids)} ids for {n} images; give one id per image")
-        bad = [i for i, x in enumerate(ids) if not isinstance(x, (str, int)) or isinstance(x, bool) or x is None or str(x) == '']
-        if bad: raise ValueError(f"id of row {bad[0]} is {ids[bad[0]]!r}; ids must be non-empty strings (or ints)")
-        self.ids = [str(x) for x in ids]
-        seen, dup = set(), []
-        for x in self.ids:
-            if x in seen: dup.append(x)
-            seen.add(x)
-        if dup: raise ValueError(f"ids must be unique; repeated: {sorted(set(dup))[:10]}")
-        self.index_of = {x: i for i, x in enumerate(self.ids)}
-
-    def __len__(self): return len(self.ids)
-    def raw(self, i:int): return self._raw[i][self._col] if self.is_dataset else self._raw[i]
-    def image(self, i:int) -> Image.Image:
-        "The `i`-th image as a PIL image."
-        return to_pil(self.raw(i))
-    def image_dict(self, i:int) -> dict:
-        "The `i`-th image as a `{'bytes', 'path'}` dict (the original encoding where there is one)."
-        r = self.raw(i)
-        if isinstance(r, dict) and r.get('bytes'): return {'bytes': r['bytes'], 'path': r.get('path')}
-        if isinstance(r, (bytes, bytearray)): return {'bytes': bytes(r), 'path': None}
-        if isinstance(r, (str, Path)) or (isinstance(r, dict) and r.get('path')):
-            p = Path(r if isinstance(r, (str, Path)) else r['path'])
-            return {'bytes': p.read_bytes(), 'path': p.name}
-        buf = io.BytesIO(); to_pil(r).save(buf, format='PNG')
-        return {'bytes': buf.getvalue(), 'path': None}
-
-# %% ../nbs/50_widgets.ipynb #fd0c617a
-def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='milliseconds')
-
-class JsonlLog:
-    "An append-only JSONL log of `{id, field, value, time}` records; the latest record per (id, field) wins."
-    def __init__(self, path, # the .jsonl file (created on the first append)
-                 fsync:bool=False, # fsync after every append (survives an OS crash, not just a kernel restart)
-                ):
-        self.path, self.fsync = Path(path), fsync
-        self.latest, self.n_records, self.bad_lines = {}, 0, []
-        if self.path.exists(): self._read()
-
-    def _read(self):
-        data = self.path.read_bytes()
-        if data and not data.endswith(b'\n'):
-            cut = data.rfind(b'\n') + 1
-            tail = data[cut:]
-            try: self._check(json.loads(tail)); complete = True
-            except (ValueError, TypeError, KeyError): complete = False
-            if complete:  # a whole record whose newline was lost: keep it, restore the newline
-                with open(self.path, 'ab') as f: f.write(b'\n')
-                data += b'\n'
-            else:
-                n_line = data[:cut].count(b'\n') + 1
-                with open(str(self.path) + '.partial', 'ab') as f: f.write(tail + b'\n')
-                os.truncate(self.path, cut)
-                log.warning("%s: ignored the partial last line %d (%d bytes, kept in %s.partial): %r",
-                            self.path, n_line, len(tail), self.path.name, tail[:120].decode('utf-8', 'replace'))
-                data = data[:cut]
-        for k, line in enumerate(data.decode('utf-8', 'replace').splitlines(), 1):
-            if not line.strip(): continue
-            try: rec = self._check(json.loads(line))
-            except (ValueError, TypeError, KeyError) as e:
-                self.bad_lines.append(k); log.warning("%s: skipped line %d, not a log record (%s)", self.path, k, e); continue
-            self.latest.setdefault(rec['id'], {})[rec['field']] = rec['value']
-            self.n_records += 1
-
-    @staticmethod
-    def _check(rec) -> dict:
-        if not isinstance(rec, dict) or not {'id', 'field', 'value'} <= set(rec): raise KeyError(f"need keys id, field, value; got {rec!r:.80}")
-        return rec
-
-    def append(self, id:str, # the item's id
-               field:str, # what is recorded, e.g. 'human_short'
-               value, # any JSON value
-              ) -> dict:
-        "Append one record (one `write` + flush) and update `latest`."
-        rec = dict(id=id, field=field, value=value, time=_now())
-        line = json.dumps(rec, ensure_ascii=False) + '\n'
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, 'a', encoding='utf-8') as f:
-            f.write(line); f.flush()
-            if self.fsync: os.fsync(f.fileno())
-        self.latest.setdefault(id, {})[field] = value
-        self.n_records += 1
-        return rec
-
-    def compact(self) -> Path:
-        "Rewrite the log to one record per (id, field), atomically."
-        tmp = self.path.with_name(self.path.name + '.tmp')
-        with open(tmp, 'w', encoding='utf-8') as f:
-            for id, fields in self.latest.items():
-                for field, value in fields.items(): f.write(json.dumps(dict(id=id, field=field, value=value, time=_now()), ensure_ascii=False) + '\n')
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        self.n_records = sum(map(len, self.latest.values()))
-        return self.path
-
-# %% ../nbs/50_widgets.ipynb #b76d7543
-def _filled(v) -> bool: return v is not None and (not isinstance(v, str) or bool(v.strip()))
-
-class AnnotationState:
-    "Plain-data state of an annotation widget: items, current index, latest values per id (JSONL-backed), navigation."
-    noun = 'done'  # progress reads "k of n <noun>"
-
-    def __init__(self, items:ImageItems, # the images and their ids
-                 path, # the JSONL log (read if it exists, appended to on every change)
-                 required:Sequence[str], # fields an item needs (non-empty) to count as done
-                 fsync:bool=False, # fsync every append
-                ):
-        self.items, self.required = items, tuple(required)
-        self.log = JsonlLog(path, fsync=fsync)
-        self.values = {i: {} for i in items.ids}
-        orphans = [i for i in self.log.latest if i not in items.index_of]
-        for i, fields in self.log.latest.items():
-            if i in self.values: self.values[i].update({f: v for f, v in fields.items() if self._accept(i, f, v)})
-        if orphans: log.warning("%s holds answers for %d ids not in this source (kept in the log, not shown): %s",
-                                self.log.path, len(orphans), orphans[:5])
-        self._listeners = []
-        todo = self.first_todo()
-        self.index = 0 if todo is None else todo
-
-    def _accept(self, id:str, field:str, value) -> bool:
-        "Whether a value read from the log belongs in `values` (widgets override this to validate)."
-        return True
-
-    # --- plain data
-    @property
-    def ids(self) -> list: return self.items.ids
-    @property
-    def n(self) -> int: return len(self.items)
-    @property
-    def id(self) -> str: return self.items.ids[self.index]
-    def image(self, i:int|None=None) -> Image.Image: return self.items.image(self.index if i is None else i)
-    def is_done(self, id:str) -> bool: return all(_filled(self.values[id].get(f)) for f in self.required)
-    def missing(self, id:str) -> list: return [f for f in self.required if not _filled(self.values[id].get(f))]
-    @property
-    def n_done(self) -> int: return sum(self.is_done(i) for i in self.ids)
-    def progress(self) -> str: return f"{self.n_done} of {self.n} {self.noun}"
-    def first_todo(self, start:int=0) -> int|None:
-        "Index of the first item from `start` on (wrapping around) that is not done; None when all are."
-        for k in range(self.n):
-            j = (start + k) % self.n
-            if not self.is_done(self.ids[j]): return j
-        return None
-
-    # --- what `NavBar` navigates: all items
-    @property
-    def position(self) -> int: return self.index
-    @property
-    def size(self) -> int: return self.n
-    def goto_position(self, k:int) -> int: return self.goto(k)
-
-    # --- actions
-    def observe(self, fn:Callable): self._listeners.append(fn)
-    def _changed(self):
-        for fn in list(self._listeners): fn(self)
-    def goto(self, i:int|str) -> int:
-        "Show item `i` (0-based index, negative from the end, or an id)."
-        if isinstance(i, str):
-            if i not in self.items.index_of: raise KeyError(f"no item with id {i!r}; ids look like {self.ids[:3]}")
-            i = self.items.index_of[i]
-        if isinstance(i, bool) or not isinstance(i, int) and not hasattr(i, '__index__'): raise TypeError(f"goto takes an index or an id, got {type(i).__name__}")
-        i = int(i)
-        if not -self.n <= i < self.n: raise IndexError(f"index {i} is out of range: there are {self.n} items (0..{self.n - 1})")
-        self.index = i % self.n
-        self._changed()
-        return self.index
-    def next(self) -> int:
-        "Show the next item (stays on the last)."
-        return self.goto(min(self.index + 1, self.n - 1))
-    def prev(self) -> int:
-        "Show the previous item (stays on the first)."
-        return self.goto(max(self.index - 1, 0))
-    def next_todo(self) -> int:
-        "Show the next item that is not done (stays put when all are)."
-        j = self.first_todo(self.index + 1)
-        return self.goto(self.index if j is None else j)
-    def set_value(self, field:str, value, id:str|None=None):
-        "Record `value` for `field` of item `id` (default: the current one) and append it to the log."
-        id = self.id if id is None else id
-        if id not in self.values: raise KeyError(f"no item with id {id!r}")
-        if self.values[id].get(field) != value or field not in self.values[id]:
-            self.log.append(id, field, value)
-            self.values[id][field] = value
-        self._changed()
 
 # %% ../nbs/50_widgets.ipynb #5868c670
 class NavBar:
@@ -407,6 +181,7 @@ def _list_ids(pairs, k:int=20) -> str:
     s = ', '.join(f"{i} ({', '.join(m)})" for i, m in pairs[:k])
     return s + (f", ... and {len(pairs) - k} more" if len(pairs) > k else '')
 
+# %% ../nbs/50_widgets.ipynb #3f287213
 class CaptionWriter(ShowsWidget, AnnotationState):
     "Write a short and a long caption for each image; every caption is saved to a JSONL log as it is typed."
     noun = 'captioned'
@@ -447,69 +222,79 @@ class CaptionWriter(ShowsWidget, AnnotationState):
         "CLIP tokens of `text`, incl. bos and eos."
         return count_clip_tokens([text], self.tokenizer)[0]
 
-    def set_caption(self, style:str, # 'short' or 'long' (or 'human_short' / 'human_long')
-                    text:str, # the caption as typed ('' clears it)
-                    id:str|None=None, # the image's id; default: the current image
-                   ) -> int:
-        "Record a caption (appended to the log at once); returns its CLIP token count."
-        f = self.field(style)
-        if not isinstance(text, str): raise TypeError(f"a caption must be a str, got {type(text).__name__} ({text!r:.40}); use '' to clear it")
-        id = self.id if id is None else id
-        if id not in self.values: raise KeyError(f"no image with id {id!r}")
-        self.tokens[id][f] = n = self.count(text)
-        self.set_value(f, text, id=id)
-        return n
+# %% ../nbs/50_widgets.ipynb #a347a1c3
+@patch_to(CaptionWriter)
+def set_caption(self, style:str, # 'short' or 'long' (or 'human_short' / 'human_long')
+                text:str, # the caption as typed ('' clears it)
+                id:str|None=None, # the image's id; default: the current image
+               ) -> int:
+    "Record a caption (appended to the log at once); returns its CLIP token count."
+    f = self.field(style)
+    if not isinstance(text, str): raise TypeError(f"a caption must be a str, got {type(text).__name__} ({text!r:.40}); use '' to clear it")
+    id = self.id if id is None else id
+    if id not in self.values: raise KeyError(f"no image with id {id!r}")
+    self.tokens[id][f] = n = self.count(text)
+    self.set_value(f, text, id=id)
+    return n
 
-    def caption(self, style:str, id:str|None=None) -> str:
-        "The caption of `style` for image `id` (default: the current one); '' when not written."
-        return self.values[self.id if id is None else id].get(self.field(style), '')
+@patch_to(CaptionWriter)
+def caption(self, style:str, id:str|None=None) -> str:
+    "The caption of `style` for image `id` (default: the current one); '' when not written."
+    return self.values[self.id if id is None else id].get(self.field(style), '')
 
-    def token_count(self, style:str, id:str|None=None) -> int:
-        "CLIP tokens of a caption (2 for an empty one)."
-        return self.tokens[self.id if id is None else id].get(self.field(style), 2)
+@patch_to(CaptionWriter)
+def token_count(self, style:str, id:str|None=None) -> int:
+    "CLIP tokens of a caption (2 for an empty one)."
+    return self.tokens[self.id if id is None else id].get(self.field(style), 2)
 
-    def over_limit(self) -> dict:
-        "`{id: [fields]}` of the captions longer than `max_tokens`."
-        out = {i: [f for f, n in t.items() if n > self.max_tokens and _filled(self.values[i].get(f))] for i, t in self.tokens.items()}
-        return {i: fs for i, fs in out.items() if fs}
+@patch_to(CaptionWriter)
+def over_limit(self) -> dict:
+    "`{id: [fields]}` of the captions longer than `max_tokens`."
+    out = {i: [f for f, n in t.items() if n > self.max_tokens and _filled(self.values[i].get(f))] for i, t in self.tokens.items()}
+    return {i: fs for i, fs in out.items() if fs}
 
-    def state(self) -> dict:
-        "The current screen as plain data."
-        i = self.id
-        return dict(index=self.index, id=i, n=self.n, n_done=self.n_done, progress=self.progress(),
-                    captions={f: self.caption(f) for f in INSTRUCTIONS},
-                    tokens={f: self.token_count(f) for f in INSTRUCTIONS},
-                    over_limit={f: self.token_count(f) > self.max_tokens for f in INSTRUCTIONS},
-                    complete=self.is_done(i))
+# %% ../nbs/50_widgets.ipynb #b8f18162
+@patch_to(CaptionWriter)
+def state(self) -> dict:
+    "The current screen as plain data."
+    i = self.id
+    return dict(index=self.index, id=i, n=self.n, n_done=self.n_done, progress=self.progress(),
+                captions={f: self.caption(f) for f in INSTRUCTIONS},
+                tokens={f: self.token_count(f) for f in INSTRUCTIONS},
+                over_limit={f: self.token_count(f) > self.max_tokens for f in INSTRUCTIONS},
+                complete=self.is_done(i))
 
-    def export(self, allow_incomplete:bool=False, # drop images without both captions (logging how many) instead of raising
-              ):
-        "The captioner's fine-tuning set: a `datasets.Dataset` with image, human_short, human_long, id."
-        import datasets
-        todo = [(i, [STYLES_INV[f] for f in self.missing(i)]) for i in self.ids if not self.is_done(i)]
-        if todo and not allow_incomplete:
-            raise IncompleteCaptionsError(f"{len(todo)} of {self.n} images lack a caption: {_list_ids(todo)}; "
-                                          "write them, or export(allow_incomplete=True) to drop those images")
-        if todo: log.warning("export: dropped %d of %d images without both captions: %s", len(todo), self.n, _list_ids(todo, 5))
-        keep = [k for k, i in enumerate(self.ids) if self.is_done(i)]
-        over = self.over_limit()
-        if over: log.warning("export: %d images have captions over %d CLIP tokens (CLIP cuts them): %s", len(over), self.max_tokens, list(over)[:5])
-        feats = datasets.Features(dict(image=datasets.Image(), human_short=datasets.Value('string'),
-                                       human_long=datasets.Value('string'), id=datasets.Value('string')))
-        cols = dict(image=[self.items.image_dict(k) for k in keep],
-                    human_short=[_tidy(self.values[self.ids[k]]['human_short']) for k in keep],
-                    human_long=[_tidy(self.values[self.ids[k]]['human_long']) for k in keep],
-                    id=[self.ids[k] for k in keep])
-        return datasets.Dataset.from_dict(cols, features=feats)
+@patch_to(CaptionWriter)
+def __repr__(self):
+    s = self.state()
+    lines = [f"CaptionWriter: image {s['index'] + 1} of {s['n']} ({s['id']}) · {s['progress']} · log {self.log.path}"]
+    for f, name in zip(INSTRUCTIONS, ('short', 'long')):
+        flag = '  OVER LIMIT' if s['over_limit'][f] else ''
+        text = s['captions'][f] if len(s['captions'][f]) <= 100 else s['captions'][f][:97] + '...'
+        lines.append(f"  {name:5} [{s['tokens'][f]:3d}/{self.max_tokens} tokens{flag}] {text!r}")
+    return '\n'.join(lines)
 
-    def __repr__(self):
-        s = self.state()
-        lines = [f"CaptionWriter: image {s['index'] + 1} of {s['n']} ({s['id']}) · {s['progress']} · log {self.log.path}"]
-        for f, name in zip(INSTRUCTIONS, ('short', 'long')):
-            flag = '  OVER LIMIT' if s['over_limit'][f] else ''
-            text = s['captions'][f] if len(s['captions'][f]) <= 100 else s['captions'][f][:97] + '...'
-            lines.append(f"  {name:5} [{s['tokens'][f]:3d}/{self.max_tokens} tokens{flag}] {text!r}")
-        return '\n'.join(lines)
+# %% ../nbs/50_widgets.ipynb #384443d0
+@patch_to(CaptionWriter)
+def export(self, allow_incomplete:bool=False, # drop images without both captions (logging how many) instead of raising
+          ):
+    "The captioner's fine-tuning set: a `datasets.Dataset` with image, human_short, human_long, id."
+    import datasets
+    todo = [(i, [STYLES_INV[f] for f in self.missing(i)]) for i in self.ids if not self.is_done(i)]
+    if todo and not allow_incomplete:
+        raise IncompleteCaptionsError(f"{len(todo)} of {self.n} images lack a caption: {_list_ids(todo)}; "
+                                      "write them, or export(allow_incomplete=True) to drop those images")
+    if todo: log.warning("export: dropped %d of %d images without both captions: %s", len(todo), self.n, _list_ids(todo, 5))
+    keep = [k for k, i in enumerate(self.ids) if self.is_done(i)]
+    over = self.over_limit()
+    if over: log.warning("export: %d images have captions over %d CLIP tokens (CLIP cuts them): %s", len(over), self.max_tokens, list(over)[:5])
+    feats = datasets.Features(dict(image=datasets.Image(), human_short=datasets.Value('string'),
+                                   human_long=datasets.Value('string'), id=datasets.Value('string')))
+    cols = dict(image=[self.items.image_dict(k) for k in keep],
+                human_short=[_tidy(self.values[self.ids[k]]['human_short']) for k in keep],
+                human_long=[_tidy(self.values[self.ids[k]]['human_long']) for k in keep],
+                id=[self.ids[k] for k in keep])
+    return datasets.Dataset.from_dict(cols, features=feats)
 
 # %% ../nbs/50_widgets.ipynb #034a5761
 def count_html(n:int, limit:int=CLIP_MAX_TOKENS) -> str:
@@ -517,6 +302,7 @@ def count_html(n:int, limit:int=CLIP_MAX_TOKENS) -> str:
     if n > limit: return f'<span class="recap-over" style="color:#c62828;font-weight:bold">{n} / {limit} CLIP tokens: over the limit, CLIP cuts the rest</span>'
     return f'<span style="color:#666">{n} / {limit} CLIP tokens</span>'
 
+# %% ../nbs/50_widgets.ipynb #d83edfd6
 class CaptionWriterView(ShowsWidget):
     "The ipywidgets layer over a `CaptionWriter`: reads its state, forwards every edit and click to its methods."
     def __init__(self, writer:CaptionWriter, image_size:int=256):
@@ -540,24 +326,26 @@ class CaptionWriterView(ShowsWidget):
     def _on_text(self, field, change):
         if not self._syncing: self.writer.set_caption(field, change['new'])
 
-    def refresh(self, *_):
-        "Redraw everything from the writer's state."
-        w = self.writer
-        self._syncing = True
-        try:
-            if self._shown != w.id:  # re-encode the image only when the item changes, not on every keystroke
-                self.slot.show(w.items.raw(w.index)); self._shown = w.id
-            self.title.value = f"<b>{w.id}</b>"
-            for f in INSTRUCTIONS:
-                if self.text[f].value != w.caption(f): self.text[f].value = w.caption(f)
-                n = w.token_count(f)
-                self.count[f].value = count_html(n, w.max_tokens)
-                self.text[f].layout.border = '2px solid #c62828' if n > w.max_tokens else ''
-            self.nav.refresh()
-        finally: self._syncing = False
-
     def live(self): return self.box
     def to_html(self) -> str: return self.writer.to_html(self.slot.size)
+
+# %% ../nbs/50_widgets.ipynb #a4c11ebc
+@patch_to(CaptionWriterView)
+def refresh(self, *_):
+    "Redraw everything from the writer's state."
+    w = self.writer
+    self._syncing = True
+    try:
+        if self._shown != w.id:  # re-encode the image only when the item changes, not on every keystroke
+            self.slot.show(w.items.raw(w.index)); self._shown = w.id
+        self.title.value = f"<b>{w.id}</b>"
+        for f in INSTRUCTIONS:
+            if self.text[f].value != w.caption(f): self.text[f].value = w.caption(f)
+            n = w.token_count(f)
+            self.count[f].value = count_html(n, w.max_tokens)
+            self.text[f].layout.border = '2px solid #c62828' if n > w.max_tokens else ''
+        self.nav.refresh()
+    finally: self._syncing = False
 
 # %% ../nbs/50_widgets.ipynb #b3c3f1e6
 @patch

@@ -146,6 +146,39 @@ def clip_loss(logits_per_image, # [B, B + extra] image→caption logits; caption
     target = torch.arange(B, device=logits_per_image.device)
     return (F.cross_entropy(logits_per_image, target) + F.cross_entropy(logits_per_image[:, :B].T, target)) / 2
 
+# %% ../../nbs/05_miniclip.ipynb #7a1eb616
+def _check_pairs(pairs) -> int:
+    "The number of training pairs, after checking there are at least 2 with an 'image' and a 'text' column."
+    n = len(pairs)
+    if n < 2: raise ValueError(f"train_clip needs at least 2 pairs, got {n}")
+    for col in ('image', 'text'):
+        if col not in (pairs.column_names if hasattr(pairs, 'column_names') else pairs[0]):
+            raise KeyError(f"train_clip: pairs have no {col!r} column; each row needs 'image' and 'text' (optional 'negatives')")
+    return n
+
+def _training_rows(pairs, size:int):
+    "`(pixels, texts, negatives)`: uint8 images `[n, 3, size, size]`, each row's captions and its hard negatives."
+    rows = pairs if isinstance(pairs, list) else [pairs[i] for i in range(len(pairs))]
+    pixels = _to_uint8([r['image'] for r in rows], size)  # uint8 keeps 20k 64x64 images in ~250 MB
+    texts = [[r['text']] if isinstance(r['text'], str) else list(r['text']) for r in rows]
+    negs = [list(r.get('negatives') or []) for r in rows]
+    return pixels, texts, negs
+
+def _batch_loss(model, px, enc):
+    "CLIP's loss of one batch: images `px` against the tokenized captions `enc` (hard negatives as extra columns)."
+    import torch
+    img = torch.nn.functional.normalize(_features(model.get_image_features(pixel_values=px.to(model.dtype))), dim=-1)
+    txt = torch.nn.functional.normalize(_features(model.get_text_features(**enc)), dim=-1)
+    logits = model.logit_scale.exp() * img @ txt.T  # [B, B + n_hard]
+    return clip_loss(logits)
+
+def _clip_optimizer(model, lr:float, weight_decay:float):
+    "AdamW as CLIP trains: weight decay on the matrices only (not on biases, norms, embeddings' scale)."
+    import torch
+    decay = [p for nm, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in nm]
+    rest = [p for nm, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in nm)]
+    return torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=rest, weight_decay=0.)], lr=lr, betas=(0.9, 0.98), eps=1e-6)
+
 # %% ../../nbs/05_miniclip.ipynb #ff3be116
 def train_clip(model, tokenizer, # a CLIPModel (trained in place) and its tokenizer
                pairs, # rows with 'image' (PIL) and 'text' (str or list of str: one is drawn per step), optional 'negatives' (list of str)
@@ -164,23 +197,12 @@ def train_clip(model, tokenizer, # a CLIPModel (trained in place) and its tokeni
               ) -> list:
     "Train `model` contrastively on `pairs`; returns the loss of every step."
     import torch
-    n = len(pairs)
-    if n < 2: raise ValueError(f"train_clip needs at least 2 pairs, got {n}")
-    for col in ('image', 'text'):
-        if col not in (pairs.column_names if hasattr(pairs, 'column_names') else pairs[0]):
-            raise KeyError(f"train_clip: pairs have no {col!r} column; each row needs 'image' and 'text' (optional 'negatives')")
+    n = _check_pairs(pairs)
     seed_everything(seed); rng = np.random.default_rng(seed)
-    rows = pairs if isinstance(pairs, list) else [pairs[i] for i in range(n)]
-    size = model.config.vision_config.image_size
-    pixels = _to_uint8([r['image'] for r in rows], size)  # uint8 keeps 20k 64x64 images in ~250 MB
-    texts = [[r['text']] if isinstance(r['text'], str) else list(r['text']) for r in rows]
-    negs = [list(r.get('negatives') or []) for r in rows]
+    pixels, texts, negs = _training_rows(pairs, model.config.vision_config.image_size)
     mean = torch.tensor(image_mean).view(1, 3, 1, 1).to(device); std = torch.tensor(image_std).view(1, 3, 1, 1).to(device)
     model.to(device, get_dtype(dtype)).train()
-    decay = [p for nm, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in nm]
-    rest = [p for nm, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in nm)]
-    opt = torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=rest, weight_decay=0.)], lr=lr, betas=(0.9, 0.98), eps=1e-6)
-    def tok(ts): return tokenizer(ts, padding=True, truncation=True, max_length=max_length, return_tensors='pt').to(device)
+    opt = _clip_optimizer(model, lr, weight_decay)
     losses, order = [], rng.permutation(n)
     pbar = tqdm(range(steps), disable=not progress, desc='train clip')
     for step in pbar:
@@ -190,10 +212,7 @@ def train_clip(model, tokenizer, # a CLIPModel (trained in place) and its tokeni
         caps = [texts[i][rng.integers(len(texts[i]))] for i in idx]
         hard = [negs[i][rng.integers(len(negs[i]))] for i in idx if negs[i] and rng.random() < neg_frac]
         for g in opt.param_groups: g['lr'] = lr_at(step, steps, lr, warmup)
-        img = torch.nn.functional.normalize(_features(model.get_image_features(pixel_values=px.to(model.dtype))), dim=-1)
-        txt = torch.nn.functional.normalize(_features(model.get_text_features(**tok(caps + hard))), dim=-1)
-        logits = model.logit_scale.exp() * img @ txt.T  # [B, B + n_hard]
-        loss = clip_loss(logits)
+        loss = _batch_loss(model, px, tokenizer(caps + hard, padding=True, truncation=True, max_length=max_length, return_tensors='pt').to(device))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))  # CLIP caps the temperature at 100
         losses.append(loss.item())

@@ -74,6 +74,7 @@ def guidance_sweep(bundle, # a `CaptionerBundle` (ideally fine-tuned with `cond_
     df.insert(0, 'decoding', [f'CFG γ={g:g}' if g == g else f'oracle ({style})' for g in df.guidance])
     return df, caps
 
+# %% ../../nbs/12_mini_guidance.ipynb #a35998b6
 def plot_tradeoff(table, # `guidance_sweep`'s table
                   x:str='bleu4', # reference-based metric
                   ys:Sequence[str]=('clip_score', 'recall_at_1'), # reference-free metrics, one panel each

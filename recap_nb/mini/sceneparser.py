@@ -60,6 +60,7 @@ def _as_array(image):
         raise ValueError(f"image must be square with a side in [{MIN_SIZE}, {MAX_SIZE}], got {a.shape[1]}x{a.shape[0]}")
     return a
 
+# %% ../../nbs/04_sceneparser.ipynb #2e1b2cb7
 def parse_scene(image, # PIL image or (H, W, 3) uint8 array: a mini-world render or a generated image
                 min_area:float=0.25, # drop components smaller than this fraction of a small triangle's area
                ) -> dict:

@@ -69,6 +69,7 @@ def _relations(groups, S):
                 if d < 0.25 * S: rels.append(dict(subject=i, relation='near', object=j))
     return rels
 
+# %% ../../nbs/02_miniworld.ipynb #9f8615b5
 # a group's objects are laid out as a row, a column, a triangle or a 2x2 grid (offsets in units of the spacing)
 _LAYOUTS = {1: [[(0, 0)]], 2: [[(-.5, 0), (.5, 0)], [(0, -.5), (0, .5)], [(-.5, -.5), (.5, .5)]],
             3: [[(-1, 0), (0, 0), (1, 0)], [(0, -1), (0, 0), (0, 1)], [(-.5, .3), (.5, .3), (0, -.6)]],
@@ -95,6 +96,7 @@ def _place_group(rng, S, pos, r, count, placed, gap, batch=32, tries=4):
             if i.size: return np.concatenate([xy[i[0]], np.full((n, 1), r)], 1)
     return None
 
+# %% ../../nbs/02_miniworld.ipynb #1263ae28
 def sample_scene(rng:np.random.Generator, # source of randomness (the scene is a pure function of its state)
                  image_size:int=64, # image side in pixels, 32..128
                  max_objects:int=MAX_OBJECTS, # cap on the total object count
@@ -179,6 +181,7 @@ def _plural(shape, n): return shape if n == 1 else shape + ('es' if shape == 'cr
 
 def _article(word): return 'an' if word[0] in 'aeiou' else 'a'
 
+# %% ../../nbs/02_miniworld.ipynb #c0aa688f
 def _group_phrase(g, rng, size=False, pos=False, color=None, count=None):
     "'two small red circles on the left' with random synonyms."
     n = g['count'] if count is None else count
@@ -200,6 +203,7 @@ def _join(parts, rng):
 
 def _cap(s): return s[0].upper() + s[1:]
 
+# %% ../../nbs/02_miniworld.ipynb #b5e54564
 def _relation_sentence(scene, rng, k=1):
     rels = [r for r in scene['relations']]
     if not rels: return ''
@@ -236,6 +240,7 @@ def _long(scene, rng):
     if len(gs) == 1: return first + ' ' + _pick(rng, [f"The background is {bg}.", f"Nothing else is in the {bg} picture."])
     return first
 
+# %% ../../nbs/02_miniworld.ipynb #9bb32de9
 def _alttext(scene, rng, fact=None):
     gs = scene['groups']
     k = len(gs) if (len(gs) == 1 or rng.random() < 0.2) else int(rng.integers(1, len(gs)))
@@ -267,6 +272,7 @@ def _terse(scene, rng):
     if t == 3: return f"a drawing of {_plural(g['shape'], 2)}"
     return 'an image with colorful shapes'
 
+# %% ../../nbs/02_miniworld.ipynb #47ae8ce4
 _WRITERS = {'alttext': _alttext, 'human_short': _short, 'oracle_short': _short,
             'human_long': _long, 'oracle_long': _long, 'terse': _terse}
 
