@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
-FIGURE_CALLS = re.compile(r'\bplt\.|sample_grid\(|imshow\(')
+FIGURE_CALLS = re.compile(r'\bplt\.|sample_grid\(|imshow\(|\bplot_\w+\(')  # drawing calls: plt., sample grids, images, plot_* helpers
 
 def lessons() -> list[Path]:
     "Every notebook in nbs/ but index.ipynb and names starting with `_`."
@@ -45,9 +45,11 @@ def test_install_cell_is_a_noop_off_colab():
     assert r.returncode == 0, r.stderr
     assert 'GPU:' in r.stdout and 'Successfully installed' not in r.stdout
 
+def exported(c:dict) -> bool: return bool(re.match(r'#\|\s*export', src(c)))
+
 def makes_figures(nb:Path) -> bool:
-    "Whether a CI-run (not slow/gpu) code cell of `nb` draws: plt., sample_grid or imshow."
-    return any(c['cell_type'] == 'code' and not flags(c) and FIGURE_CALLS.search(src(c)) for c in cells(nb))
+    "Whether a code cell of `nb` that CI runs (not slow/gpu) and that does not only define (not `#| export`) draws."
+    return any(c['cell_type'] == 'code' and not flags(c) and not exported(c) and FIGURE_CALLS.search(src(c)) for c in cells(nb))
 
 def n_images(nb:Path) -> int:
     return sum('image/png' in o.get('data', {}) for c in cells(nb) if c['cell_type'] == 'code' for o in c.get('outputs', []))
