@@ -44,10 +44,9 @@ test-slow: setup
 notebooks: setup
 	@HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(BIN)/nbdev-test --save --n-workers 2 --timing; rc=$$?; $(BIN)/nbdev-clean; exit $$rc
 
-# The documentation site: the notebooks with their committed outputs, built offline into docs/ (open docs/index.html).
+# The documentation site: the notebooks with their committed outputs, built offline (open docs/site/index.html).
 docs: setup
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
-	@echo "site: docs/index.html"
+	$(BIN)/python scripts/build_docs.py
 
 # The docs checks alone: the site builds, every lesson has its Colab badge and install cell, and its figures.
 docs-check: setup

@@ -89,16 +89,27 @@ def test_pull_sections_replaces_one_cell():
     with pytest.raises(ValueError, match="no '## Nope' section"): mod.pull_sections(nb, '## Quickstart\n', ['Nope'])
 
 def test_docs_site_builds(tmp_path):
-    "`mkdocs build --strict` (what `make docs` runs) with no network: a page per notebook, figures embedded."
-    offline = {**os.environ, 'NO_MKDOCS_2_WARNING': '1', 'HTTP_PROXY': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9',
+    "`make docs` (scripts/build_docs.py: mkdocs build --strict) with no network: a page per notebook, figures embedded, hidden cells gone."
+    offline = {**os.environ, 'HTTP_PROXY': 'http://127.0.0.1:9', 'HTTPS_PROXY': 'http://127.0.0.1:9',
                'http_proxy': 'http://127.0.0.1:9', 'https_proxy': 'http://127.0.0.1:9'}
     t0 = time.time()
-    r = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '--quiet', '-f', str(ROOT / 'mkdocs.yml'), '-d', str(tmp_path / 'site')],
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'build_docs.py'), '--site', str(tmp_path / 'site')],
                        cwd=ROOT, capture_output=True, text=True, env=offline, timeout=600)
-    print(f'mkdocs build: {time.time() - t0:.1f} s')
+    print(f'docs build: {time.time() - t0:.1f} s')
     assert r.returncode == 0, r.stdout + r.stderr
     site = tmp_path / 'site'
+    want = {p.stem for p in lessons()} | {'index'}
     pages = {p.stem for p in site.glob('*.html')} - {'404'}
-    assert pages == {p.stem for p in lessons()} | {'index'}, pages ^ ({p.stem for p in lessons()} | {'index'})
+    assert pages == want, pages ^ want
     for nb in [p for p in lessons() if n_images(p)][:3] + [NBS / 'index.ipynb']:
         assert 'data:image/png;base64' in (site / f'{nb.stem}.html').read_text(), f'{nb.stem}.html shows no figure'
+    core = (site / '00_core.html').read_text()
+    assert 'def load_config' in core and 'default_exp' not in core and '#| export' not in core
+
+def test_page_cells():
+    mod = _script('build_docs')
+    code = lambda s: dict(cell_type='code', source=s, metadata={}, outputs=[])
+    assert mod.page_cell(code('#| hide\nimport x')) is None and mod.page_cell(code('#| default_exp core')) is None
+    assert mod.page_cell(code('#| export\ndef f(): pass'))['source'] == 'def f(): pass'
+    assert mod.page_cell(code('#| slow\ntrain()'))['source'] == '#| slow\ntrain()'
+    assert mod.page_cell(code('#| echo: false\nplot()'))['metadata']['tags'] == ['hide-input']
