@@ -11,7 +11,7 @@ TORCH_INDEX ?= $(if $(wildcard /opt/wheels/torch-*+cpu-*),--find-links /opt/whee
 PIP    := $(BIN)/python -m pip install -qq -c $(LOCK) $(TORCH_INDEX)
 OUT    ?= runs/demo
 
-.PHONY: setup lock demo test test-fast test-slow clean-nbs export docs-check clean
+.PHONY: setup lock demo test test-fast test-slow clean-nbs export notebooks docs docs-check clean
 
 setup: $(VENV)/.installed
 
@@ -38,6 +38,19 @@ test: setup
 # Cells flagged slow (minutes on a CPU) and gpu (need CUDA); never part of CI.
 test-slow: setup
 	HF_HUB_OFFLINE=1 $(BIN)/nbdev-test --flags "slow gpu" --n-workers 1
+
+# Execute every notebook on the CPU (cells flagged slow/gpu skipped) and write the outputs back, as committed: the
+# lessons show their plots and tables on GitHub and in the docs. A notebook that fails keeps its old outputs.
+notebooks: setup
+	@HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(BIN)/nbdev-test --save --n-workers 2 --timing; rc=$$?; $(BIN)/nbdev-clean; exit $$rc
+
+# The documentation site: the notebooks with their committed outputs, built offline (open docs/site/index.html).
+docs: setup
+	$(BIN)/python scripts/build_docs.py
+
+# The docs checks alone: the site builds, every lesson has its Colab badge and install cell, and its figures.
+docs-check: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q tests/test_docs.py
 
 export: setup
 	$(BIN)/nbdev-export
