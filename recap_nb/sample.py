@@ -68,7 +68,7 @@ def as_prompts(prompts) -> 'pd.DataFrame':
     df['prompt_id'] = df['prompt_id'].astype(str)
     dup = df['prompt_id'][df['prompt_id'].duplicated()].tolist()
     if dup: raise ValueError(f"prompt_id values must be unique; repeated: {dup[:5]}")
-    return df[['prompt_id', 'prompt']].reset_index(drop=True)
+    return df[['prompt_id', 'prompt'] + (['noise_id'] if 'noise_id' in df.columns else [])].reset_index(drop=True)  # noise_id: see `plan_images`
 
 # %% ../nbs/31_sample.ipynb #b39ee9ae
 def noise_seed(prompt_id, seed:int) -> int:
