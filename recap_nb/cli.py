@@ -15,9 +15,55 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'quiet_libraries', 'main']
 
+# %% ../nbs/90_cli.ipynb #a8d28268
+_FMT = argparse.ArgumentDefaultsHelpFormatter
+
+def _run_args(p, out_required:bool=False, ablation:bool=True):
+    "The options every pipeline command shares: preset, results folder, ablation, overrides."
+    p.add_argument('--preset', default='mini', choices=list_presets(), help='config preset (recap_nb/presets/*.yaml)')
+    p.add_argument('--out', required=out_required, default=None, help='results folder (default: runs/<preset>[-<ablation>])')
+    if ablation: p.add_argument('--ablation', choices=('captions', 'weights'), default=None,
+                                help="captions: Table 4 (short / long / mix); weights: Table 5 (UNet / text encoder / both); none: the main job")
+    p.add_argument('overrides', nargs='*', metavar='SECTION.FIELD=VALUE', help='config overrides, e.g. finetune.steps=10')
+    p.add_argument('--set', dest='set_overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE', help='an override, as an option (repeatable)')
+
+def _pipeline_parsers(sub):
+    r = sub.add_parser('run', formatter_class=_FMT, help='the whole pipeline in one results folder; finished stages are skipped (resume after an interrupt)',
+                       description='Fine-tune the captioner, recaption, fine-tune text-to-image (Alttext and RECAP, or the ablation arms), '
+                                   'sample, evaluate and write report.md/report.html. A stage whose manifest says done is skipped.')
+    _run_args(r)
+    for name, what in (('finetune-captioner', 'fine-tune the captioner on the annotated images -> <out>/captioner'),
+                       ('finetune', 'fine-tune text-to-image once per arm on <out>/recaption -> <out>/finetune-<arm>/finetune'),
+                       ('sample', 'sample the eval prompts with the same seeds for every model -> <out>/sample')):
+        _run_args(sub.add_parser(name, formatter_class=_FMT, help=what, description=what + ' (the stage of `recap-nb run`).'), ablation=name != 'finetune-captioner')
+    e = sub.add_parser('evaluate', formatter_class=_FMT, help="score samples with the paper's battery (FID, SOA, CA, PA, RP, CLIP score) -> <out>/evaluate")
+    _run_args(e)
+    e.add_argument('--samples', default=None, help='a sample folder (manifest.parquet + images); default: <out>/sample of a `recap-nb run` folder')
+    rp = sub.add_parser('report', formatter_class=_FMT, help='rewrite report.md/report.html of a `recap-nb run` folder')
+    rp.add_argument('--out', required=True, help='the results folder (its run.json names preset, overrides, ablation)')
+
+
+# %% ../nbs/90_cli.ipynb #c609f4d8
+_STAGE_OF = {'run': None, 'finetune-captioner': ('captioner',), 'finetune': ('finetune',), 'sample': ('sample',)}
+
+def _pipeline(args) -> None:
+    "Run the pipeline commands (`run` and its stage commands) through `recap_nb.run`."
+    from recap_nb.run import run_pipeline, report_of, STAGES
+    if args.cmd == 'report': print(f"report: {report_of(args.out)}"); return
+    if args.cmd == 'evaluate' and args.samples:
+        from pathlib import Path
+        from recap_nb.evaluate import run_evaluate
+        out = Path(args.out or 'runs/evaluate')
+        cfg = load_config(args.preset, overrides=[*args.overrides, f'out_dir={out.parent.as_posix()}', f'name={out.name}'])
+        print(f"results: {run_evaluate(cfg, args.samples) / 'results.csv'}"); return
+    stages = STAGES if args.cmd == 'run' else ('evaluate',) if args.cmd == 'evaluate' else _STAGE_OF[args.cmd]
+    out = run_pipeline(args.preset, args.out, args.overrides, getattr(args, 'ablation', None), stages)
+    print(f"results folder: {out}")
+
+
 # %% ../nbs/90_cli.ipynb #ab5f5bd0
 def _parser():
-    p = argparse.ArgumentParser(prog='recap-nb', description='RECAP (arXiv 2310.16656) as a reproducible tutorial package.')
+    p = argparse.ArgumentParser(prog='recap-nb', description='RECAP (arXiv 2310.16656) as a reproducible tutorial package.', formatter_class=_FMT)
     p.add_argument('-v', '--verbose', action='store_true', help='debug logging')
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('demo', help='build the mini world and write a report (scenes, Table 3)')
@@ -29,11 +75,7 @@ def _parser():
     c.add_argument('--set', dest='overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE')
     sub.add_parser('presets', help='list the shipped presets')
     sub.add_parser('recaption', help='relabel a text-to-image set with a fine-tuned captioner (see recap-nb recaption --help)', add_help=False)
-    e = sub.add_parser('evaluate', help="score a sample folder with the paper's battery (SOA, CA, PA, RP, CLIP score) into <out>/evaluate")
-    e.add_argument('--preset', default='mini', choices=list_presets())
-    e.add_argument('--samples', required=True, help='a sample folder (manifest.parquet + images) written by the sampling stage')
-    e.add_argument('--out', required=True, help='run folder: the stage writes <out>/evaluate (results.parquet/.csv, units.parquet)')
-    e.add_argument('--set', dest='overrides', action='append', default=[], metavar='SECTION.FIELD=VALUE', help='override a config field (repeatable)')
+    _pipeline_parsers(sub)
     return p
 
 def quiet_libraries():
@@ -55,12 +97,9 @@ def main(argv=None) -> int:
     try:
         if args.cmd == 'presets': print('\n'.join(list_presets()))
         elif args.cmd == 'config': print(yaml.safe_dump(config_to_dict(load_config(args.preset, overrides=args.overrides)), sort_keys=False), end='')
-        elif args.cmd == 'evaluate':
-            from pathlib import Path
-            from recap_nb.evaluate import run_evaluate
-            out = Path(args.out)
-            cfg = load_config(args.preset, overrides=[f'out_dir={out.parent.as_posix()}', f'name={out.name}', *args.overrides])
-            print(f"results: {run_evaluate(cfg, args.samples) / 'results.csv'}")
+        elif args.cmd in ('run', 'finetune-captioner', 'finetune', 'sample', 'evaluate', 'report'):
+            if hasattr(args, 'set_overrides'): args.overrides = [*args.overrides, *args.set_overrides]
+            _pipeline(args)
         elif args.cmd == 'demo':
             from recap_nb.mini.report import run_demo
             path = run_demo(args.out, args.preset, args.overrides)

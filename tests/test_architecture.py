@@ -13,7 +13,7 @@ from pathlib import Path
 
 PKG = Path(__file__).parents[1] / 'recap_nb'
 STAGES = ('data', 'data_sources', 'textstats', 'clipkit', 'captioner', 'captioner_train', 'decoding', 'recaption', 'diffusion', 'finetune',
-          'sample', 'evaluate', 'fid', 'widgets', 'compare', 'gencompare')
+          'sample', 'evaluate', 'fid', 'widgets', 'compare', 'gencompare', 'run')
 RULES = [  # (modules the rule applies to, forbidden import prefix, why)
     (STAGES, 'recap_nb.mini', 'a stage must not import the mini world'),
     (('core',), 'recap_nb.', 'core must not import another recap_nb module'),
