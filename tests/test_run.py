@@ -46,3 +46,15 @@ def test_run_resumes_after_a_kill(tmp_path):
     assert 'Table 1' in report and '| RECAP |' in report and (out / 'report.html').exists()
     times = json.loads((out / 'times.json').read_text())
     assert {'fine-tune the captioner', 'recaption the training set', 'evaluate'} <= set(times)  # the first call's times are kept
+
+
+def test_ablation_weights_runs_under_mini_full(tmp_path):
+    "Table 5 (UNet / text encoder / both) on the mini-full preset, shrunk: three arms fine-tuned, sampled, evaluated, rendered."
+    from recap_nb.cli import main
+    out = tmp_path / 'abl'
+    assert main(['run', '--preset', 'mini-full', '--ablation', 'weights', '--out', str(out), *TINY]) == 0
+    report = (out / 'report.md').read_text()
+    assert 'Table 5' in report and all(f'| {arm} |' in report for arm in ('UNet', 'Text encoder', 'Both')), report[:2000]
+    assert "paper's direction" not in report  # the claim sentences belong to the main job
+    assert json.loads((out / 'run.json').read_text())['ablation'] == 'weights'
+    assert main(['run', '--preset', 'mini', '--ablation', 'weights', '--out', str(out), *TINY]) == 2  # another run's folder: refused by name
