@@ -39,17 +39,34 @@ def _pipeline_parsers(sub):
     e = sub.add_parser('evaluate', formatter_class=_FMT, help="score samples with the paper's battery (FID, SOA, CA, PA, RP, CLIP score) -> <out>/evaluate")
     _run_args(e)
     e.add_argument('--samples', default=None, help='a sample folder (manifest.parquet + images); default: <out>/sample of a `recap-nb run` folder')
+    a = sub.add_parser('annotate', formatter_class=_FMT, help='your own human captions: print how to open the caption writer, or --import its JSONL into <out>/annotations')
+    _run_args(a, ablation=False)
+    a.add_argument('--import', dest='jsonl', default=None, help="the caption writer's JSONL log ({id, field, value} records) to use for the captioner fine-tune")
     rp = sub.add_parser('report', formatter_class=_FMT, help='rewrite report.md/report.html of a `recap-nb run` folder')
     rp.add_argument('--out', required=True, help='the results folder (its run.json names preset, overrides, ablation)')
 
 
 # %% ../nbs/90_cli.ipynb #c609f4d8
+def _annotate(args) -> None:
+    "Import the caption writer's JSONL into the run folder, or say how to write one."
+    from pathlib import Path
+    from recap_nb.run import run_config, import_annotations
+    out = Path(args.out or f'runs/{args.preset}')
+    cfg = run_config(args.preset, out, [*args.overrides, *args.set_overrides])
+    if args.jsonl: print(f"annotations: {import_annotations(cfg, args.jsonl)} (used by the captioner fine-tune of {out})"); return
+    print(f"The caption writer is a Jupyter widget. In a notebook (JupyterLab, Voila or Colab):\n\n"
+          f"  from recap_nb.run import run_config, annotations_of\n  from recap_nb.widgets import CaptionWriter\n"
+          f"  cfg = run_config({args.preset!r}, {str(out)!r})\n"
+          f"  CaptionWriter(annotations_of(cfg), {str(out / 'captions.jsonl')!r}, id_col='id').view()\n\n"
+          f"then: recap-nb annotate --preset {args.preset} --out {out} --import {out / 'captions.jsonl'}")
+
 _STAGE_OF = {'run': None, 'finetune-captioner': ('captioner',), 'finetune': ('finetune',), 'sample': ('sample',)}
 
 def _pipeline(args) -> None:
     "Run the pipeline commands (`run` and its stage commands) through `recap_nb.run`."
     from recap_nb.run import run_pipeline, report_of, STAGES
     if args.cmd == 'report': print(f"report: {report_of(args.out)}"); return
+    if args.cmd == 'annotate': return _annotate(args)
     if args.cmd == 'evaluate' and args.samples:
         from pathlib import Path
         from recap_nb.evaluate import run_evaluate
@@ -97,7 +114,7 @@ def main(argv=None) -> int:
     try:
         if args.cmd == 'presets': print('\n'.join(list_presets()))
         elif args.cmd == 'config': print(yaml.safe_dump(config_to_dict(load_config(args.preset, overrides=args.overrides)), sort_keys=False), end='')
-        elif args.cmd in ('run', 'finetune-captioner', 'finetune', 'sample', 'evaluate', 'report'):
+        elif args.cmd in ('run', 'finetune-captioner', 'finetune', 'sample', 'evaluate', 'report', 'annotate'):
             if hasattr(args, 'set_overrides'): args.overrides = [*args.overrides, *args.set_overrides]
             _pipeline(args)
         elif args.cmd == 'demo':
