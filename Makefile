@@ -27,9 +27,10 @@ lock: setup
 	$(BIN)/uv pip compile pyproject.toml requirements/cpu.in --extra dev --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 $(TORCH_INDEX) --custom-compile-command "make lock" -q -o $(LOCK)
 
-# The main job: build the mini world and write the report (picture of scenes, the paper's Table 3 per caption style).
+# The main job (README): the whole RECAP pipeline on the mini world -> $(OUT)/report.md and report.html (Table 1 with
+# 95% intervals, Table 3 of the recaptions, a same-seed grid). Rerun after an interrupt: finished stages are skipped.
 demo: setup
-	HF_HUB_OFFLINE=1 $(BIN)/recap-nb demo --out $(OUT)
+	HF_HUB_OFFLINE=1 $(BIN)/recap-nb run --preset mini --out $(OUT)
 
 # Every test CI runs: the library matches the notebooks, notebooks are clean, notebook tests, pytest.
 test: setup

@@ -128,6 +128,7 @@ class SampleCfg:
     seed:int = _f(0, range=(0, 2**32 - 1))
     resolution:int = _f(512, range=(8, 4096))
     batch_size:int = _f(8, range=(1, 65_536))
+    prompts_per_subset:Optional[int] = _f(None, range=(1, 10**8), doc='recap-nb run: eval prompts sampled per subset (seeded); None: all')
 
 @dataclass
 class EvalCfg:

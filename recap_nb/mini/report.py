@@ -14,7 +14,7 @@ from ..core import load_config, stage_run, RunConfig
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'captioned_grid', 'world_caption_sets', 'world_table3', 'write_report', 'run_demo']
+__all__ = ['log', 'captioned_grid', 'world_caption_sets', 'world_table3', 'write_report', 'run_demo', 'captioner_split']
 
 # %% ../../nbs/89_mini_report.ipynb #a1d60b4d
 def captioned_grid(ds, # a dataset (or list of dicts) with an `image` column and caption columns
@@ -133,3 +133,10 @@ def run_demo(out:str|Path='runs/demo', # the run folder: <out>/world (the datase
         run.record(table3=json.loads(table.to_json()))
     log.info("report: Table 3 for %d caption styles in %.0f s -> %s", len(table), run.manifest['timings']['table3'], path)
     return path
+
+# %% ../../nbs/89_mini_report.ipynb #1de810d2
+def captioner_split(cfg:RunConfig) -> 'datasets.Dataset':
+    "The `world.n_captioner` annotated scenes of a run config (image, alttext, human_short, human_long, ...)."
+    from recap_nb.mini.world import make_split
+    w = cfg.world
+    return make_split(w.n_captioner, cfg.seed, w.image_size, annotated=w.n_captioner, split='captioner', num_proc=1)
