@@ -142,7 +142,7 @@ def fid_images(reference:list, generated:list, # PIL images
 def boot_fid(ref:np.ndarray, gen:np.ndarray, # [n, d] and [m, d] features
              groups, # [m] the prompt of each generated row
              n_boot:int=200, seed:int=0) -> dict:
-    "`fid`'s result (value, n_real, n_gen, note) with `ci_low`, `ci_high`: generated rows resampled by prompt (`groups`)."
+    "`fid`'s result (value, n_real, n_gen, note) with a 95% interval (`ci_low`, `ci_high`): generated rows resampled by prompt, the spread re-centered on the estimate."
     r = fid(ref, gen)
     ref, gen, groups = np.asarray(ref, np.float64), np.asarray(gen, np.float64), np.asarray(groups)
     m = fid_metric(ref.shape[1]); m.update(torch.from_numpy(ref), real=True)
@@ -151,7 +151,10 @@ def boot_fid(ref:np.ndarray, gen:np.ndarray, # [n, d] and [m, d] features
     for _ in range(n_boot if len(keys) > 1 else 0):
         rows = np.concatenate([ids[keys[k]] for k in rng.integers(len(keys), size=len(keys))])
         if len(rows) > 1: m.reset(); m.update(torch.from_numpy(gen[rows]), real=False); boots.append(float(m.compute()))
-    return dict(r, **dict(zip(('ci_low', 'ci_high'), np.quantile(boots, [0.025, 0.975]).tolist() if boots else (float('nan'), float('nan')))))
+    if not boots: return dict(r, ci_low=float('nan'), ci_high=float('nan'))
+    lo, med, hi = np.quantile(boots, [0.025, 0.5, 0.975])
+    shift = med - r['value']  # resampled sets repeat rows, which inflates FID: the spread is re-centered on the estimate
+    return dict(r, ci_low=max(0.0, lo - shift), ci_high=hi - shift)
 
 def _crop(im, box) -> 'Image.Image':
     "`im` cut to `box` (pixels), clamped to the image and at least 1 px on each side."
