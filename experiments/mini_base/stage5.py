@@ -19,6 +19,10 @@ FRAC = 0.18                                        # share of rows whose alt-tex
 STAGE5 = dict(trainable='both', mix={'alttext': 1.0}, prompt_dropout=0.1, lr=1e-4, batch_size=64, micro_batch=64,
               cache_latents=True, ema=True, ema_decay=0.999, snr_gamma=5.0, checkpoint_every=250, validation_every=10**6)
 STEPS, WARMUP = 3000, 100
+# Sections of the `mini` preset this stage does not use, pinned to their values when the run started (2026-12-02),
+# so that later preset changes do not make the recorded run unresumable (a resume refuses any changed field).
+PINNED = dict(data=dict(max_rows=None), evaluate=dict(feature_model='clip:mini:clip'),
+              sample=dict(steps=50, n_per_prompt=4, prompts_per_subset=None))
 
 def stage5_data():
     "The stage-5 training rows: the pretrain split with FRAC of its alt-text restated to carry a fact."
@@ -27,7 +31,7 @@ def stage5_data():
 
 def main(out:str, threads:int=1):
     torch.set_num_threads(threads)
-    cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage5'),
+    cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage5'), **PINNED,
                                              finetune=dict(model=str(data_dir() / 'mini_t2i'), steps=STEPS, **STAGE5)))
     t0 = time.time()
     res = train(cfg, stage5_data(), if_exists='resume', warmup_steps=WARMUP, progress=False)
