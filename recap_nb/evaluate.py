@@ -152,11 +152,16 @@ def image_units(spec:dict, dets:list, threshold:float=0.3, margin:float=0.1) -> 
 
 
 # %% ../nbs/40_evaluate.ipynb #e537dec2
-def _resample_prompts(df:pd.DataFrame, rng:np.random.Generator) -> pd.DataFrame:
-    "One bootstrap sample of `df`: whole prompts drawn with replacement, each draw a prompt of its own (drawn twice counts twice)."
-    codes, _ = pd.factorize(df.prompt_id)  # prompts in order of first appearance
+def _prompt_blocks(df:pd.DataFrame) -> tuple:
+    "Row order grouped by prompt (prompts in order of first appearance), with each prompt's start and size."
+    codes, _ = pd.factorize(df.prompt_id)
     order, sizes = np.argsort(codes, kind='stable'), np.bincount(codes)
-    starts, pick = np.r_[0, np.cumsum(sizes)[:-1]], rng.integers(len(sizes), size=len(sizes))
+    return order, np.r_[0, np.cumsum(sizes)[:-1]], sizes
+
+def _resample_prompts(df:pd.DataFrame, rng:np.random.Generator, blocks=None) -> pd.DataFrame:
+    "One bootstrap sample of `df`: whole prompts drawn with replacement, each draw a prompt of its own (drawn twice counts twice)."
+    order, starts, sizes = blocks or _prompt_blocks(df)
+    pick = rng.integers(len(sizes), size=len(sizes))
     rows = np.concatenate([order[starts[i]:starts[i] + sizes[i]] for i in pick])
     return df.iloc[rows].assign(prompt_id=np.repeat(np.arange(len(pick)), sizes[pick]))
 
@@ -164,7 +169,8 @@ def _per_prompt_boot(df, stat, n_boot:int=1000, seed:int=0) -> tuple:
     "`stat(df)` and its percentile interval when whole prompts are resampled."
     rng = np.random.default_rng(seed)
     if df.prompt_id.nunique() < 2: return stat(df), float('nan'), float('nan')
-    boots = np.asarray([stat(_resample_prompts(df, rng)) for _ in range(n_boot)], float)
+    blocks = _prompt_blocks(df)  # once, not per resample
+    boots = np.asarray([stat(_resample_prompts(df, rng, blocks)) for _ in range(n_boot)], float)
     if np.isnan(boots).all(): return stat(df), float('nan'), float('nan')
     return stat(df), float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975))
 
