@@ -39,8 +39,9 @@ def _pipeline_parsers(sub):
     e = sub.add_parser('evaluate', formatter_class=_FMT, help="score samples with the paper's battery (FID, SOA, CA, PA, RP, CLIP score) -> <out>/evaluate")
     _run_args(e)
     e.add_argument('--samples', default=None, help='a sample folder (manifest.parquet + images); default: <out>/sample of a `recap-nb run` folder')
-    a = sub.add_parser('annotate', formatter_class=_FMT, help='your own human captions: print how to open the caption writer, or --import its JSONL into <out>/annotations')
+    a = sub.add_parser('annotate', formatter_class=_FMT, help='your own human captions: open the caption writer (a notebook, in Voila when installed), or --import its JSONL into <out>/annotations')
     _run_args(a, ablation=False)
+    a.add_argument('--no-open', dest='open', action='store_false', help='only write <out>/annotate.ipynb, do not start Voila')
     a.add_argument('--import', dest='jsonl', default=None, help="the caption writer's JSONL log ({id, field, value} records) to use for the captioner fine-tune")
     rp = sub.add_parser('report', formatter_class=_FMT, help='rewrite report.md/report.html of a `recap-nb run` folder')
     rp.add_argument('--out', required=True, help='the results folder (its run.json names preset, overrides, ablation)')
@@ -48,18 +49,23 @@ def _pipeline_parsers(sub):
 
 # %% ../nbs/90_cli.ipynb #c609f4d8
 def _annotate(args) -> None:
-    "Import the caption writer's JSONL into the run folder, or say how to write one."
+    "Import the caption writer's JSONL into the run folder, or write the writer's notebook and open it in Voilà."
+    import importlib.util, subprocess
     from pathlib import Path
-    from recap_nb.run import run_config, import_annotations
-    out = Path(args.out or f'runs/{args.preset}')
-    cfg = run_config(args.preset, out, [*args.overrides, *args.set_overrides])
+    from recap_nb.run import run_config, import_annotations, annotation_notebook
+    out, overrides = Path(args.out or f'runs/{args.preset}'), [*args.overrides, *args.set_overrides]
+    cfg = run_config(args.preset, out, overrides)
     if args.jsonl: print(f"annotations: {import_annotations(cfg, args.jsonl)} (used by the captioner fine-tune of {out})"); return
-    print(f"The caption writer is a Jupyter widget. In a notebook (JupyterLab, Voila or Colab):\n\n"
-          f"  from recap_nb.run import run_config, annotations_of\n  from recap_nb.widgets import CaptionWriter\n"
-          f"  cfg = run_config({args.preset!r}, {str(out)!r})\n"
-          f"  CaptionWriter(annotations_of(cfg), {str(out / 'captions.jsonl')!r}, id_col='id').view()\n\n"
-          f"then: recap-nb annotate --preset {args.preset} --out {out} --import {out / 'captions.jsonl'}")
+    nb = annotation_notebook(args.preset, out, overrides)
+    print(f"caption writer: {nb} (open it in JupyterLab, Voila or Colab and run its cell)\n"
+          f"then: recap-nb annotate --preset {args.preset} --out {out} --import {nb.parent / 'captions.jsonl'}")
+    if not args.open: return
+    if importlib.util.find_spec('voila') is None: print("(Voila is not installed: `pip install voila` to open the writer from here)"); return
+    print("opening it in Voila (Ctrl-C stops the server; captions are saved as you type)", flush=True)
+    subprocess.call([sys.executable, '-m', 'voila', str(nb)])
 
+
+# %% ../nbs/90_cli.ipynb #d5404945
 _STAGE_OF = {'run': None, 'finetune-captioner': ('captioner',), 'finetune': ('finetune',), 'sample': ('sample',)}
 
 def _pipeline(args) -> None:
@@ -76,7 +82,6 @@ def _pipeline(args) -> None:
     stages = STAGES if args.cmd == 'run' else ('evaluate',) if args.cmd == 'evaluate' else _STAGE_OF[args.cmd]
     out = run_pipeline(args.preset, args.out, args.overrides, getattr(args, 'ablation', None), stages)
     print(f"results folder: {out}")
-
 
 # %% ../nbs/90_cli.ipynb #ab5f5bd0
 def _parser():

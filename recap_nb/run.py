@@ -18,8 +18,8 @@ if 'miniworld' not in PLUGINS.get('annotations', {}): register_plugin('annotatio
 
 # %% auto #0
 __all__ = ['log', 'ABLATIONS', 'STAGES', 'CLAIMS', 'TABLE_TITLES', 'stage_done', 'cpu_seconds', 'run_stage', 'arm_folder_name',
-           'run_config', 'run_prompts', 'import_annotations', 'annotations_of', 'run_pipeline', 'report_of', 'md_table',
-           'claim_sentences', 'long_runs_section', 'recaption_table3', 'write_run_report']
+           'run_config', 'run_prompts', 'import_annotations', 'annotation_notebook', 'annotations_of', 'run_pipeline',
+           'report_of', 'md_table', 'claim_sentences', 'long_runs_section', 'recaption_table3', 'write_run_report']
 
 # %% ../nbs/91_run.ipynb #e0f10e42
 def stage_done(folder) -> bool:
@@ -97,6 +97,27 @@ def import_annotations(cfg:RunConfig, # the run (its annotations source gives th
         ds.save_to_disk(str(run.folder / 'dataset'))
         run.record(rows=len(ds), jsonl=str(jsonl))
     return run.folder
+
+# %% ../nbs/91_run.ipynb #47545351
+def annotation_notebook(preset:str, # the run's preset
+                        out, # the run folder (its captions.jsonl is the writer's log)
+                        overrides=(), # the run's ['section.field=value', ...]
+                       ) -> Path:
+    "Write `<out>/annotate.ipynb`: the caption writer on the run's images, to open in Jupyter, Voilà or Colab; returns its path."
+    out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
+    jsonl = out / 'captions.jsonl'
+    intro = (f"# Write the captioner's human captions\n\nOne short and one long caption per image (the instructions are above the text "
+             f"boxes); every caption is saved to `{jsonl}` as you type, so you can stop and come back. When every image has both, "
+             f"import them into the run:\n\n    recap-nb annotate --preset {preset} --out {out} --import {jsonl}")
+    code = (f"from recap_nb.run import run_config, annotations_of\nfrom recap_nb.widgets import CaptionWriter\n\n"
+            f"cfg = run_config({preset!r}, {str(out)!r}, {list(overrides)!r})\n"
+            f"writer = CaptionWriter(annotations_of(cfg), {str(jsonl)!r}, id_col='id')\nwriter.view()")
+    def cell(kind, src): return dict(cell_type=kind, metadata={}, source=src, **(dict(outputs=[], execution_count=None) if kind == 'code' else {}))
+    nb = dict(nbformat=4, nbformat_minor=5, cells=[cell('markdown', intro), cell('code', code)],
+              metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')))
+    path = out / 'annotate.ipynb'
+    path.write_text(json.dumps(nb, indent=1))
+    return path
 
 # %% ../nbs/91_run.ipynb #361d5d30
 def annotations_of(cfg:RunConfig):
