@@ -50,6 +50,13 @@ def test_stream_bad_rows_are_named_not_dropped(cc3m_like):
         stream(cc3m_like, 100, skip_bad=False)
 
 
+def test_stream_column_errors_name_source_and_columns(cc3m_like):
+    with pytest.raises(ValueError, match=r"webdataset: columns=\{'alttext': 'caption'\} name source columns that do not exist; available: \['jpg', 'txt', 'json', '__key__', '__url__'\]"):
+        stream(cc3m_like, 2, columns={'alttext': 'caption'})
+    with pytest.raises(ValueError, match='stream=2 reads Hugging Face datasets'):
+        load_image_text(cc3m_like, kind='webdataset', stream=2)
+
+
 def test_stream_of_a_broken_shard_names_where(cc3m_like, tmp_path):
     cut = tmp_path / 'cc3m-train-0009.tar'
     cut.write_bytes(open(cc3m_like[1], 'rb').read()[:1500])  # a truncated download
