@@ -47,6 +47,11 @@ class DataCfg:
     url_schemes:list = _f(['https', 'http'], doc="with allow_urls: the schemes fetched ('file' reads local files: name it only on purpose)")
     allow_outside_paths:bool = _f(False, doc="read local image paths that leave the dataset's folder (absolute, or with ..)")
     non_rgb:str = _f('convert', choices=('convert', 'skip', 'error'))
+    split:Optional[str] = _f(None, doc='the split of a Hub/builder source (None: its only split)')
+    streaming:bool = _f(False, doc='Hub sources: stream and read only the first max_rows rows (needs max_rows); bad ones among them are skipped and counted')
+    load_kwargs:dict = _f({}, doc="extra datasets.load_dataset arguments, e.g. {data_files: [a.tar]} with source: webdataset (a builder name)")
+    heldout_split:Optional[str] = _f(None, doc="the source's split whose first evaluate.reference_samples rows are FID's real reference images (None: the rows after max_rows of split)")
+    annotations:str = _f('', doc="the captioner's human-captioned images: a registered annotations plug-in (e.g. docci); '': the one named like source")
 
 # %% ../nbs/00_config.ipynb #96cca986
 @dataclass

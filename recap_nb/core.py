@@ -165,8 +165,11 @@ PLUGINS = {
     'source': {'miniworld': 'recap_nb.mini.world:training_split'},  # `f(cfg) -> datasets.Dataset`: a data.source name
     'vocab': {'mini:objects': 'recap_nb.mini.world:MINI_VOCAB'},      # object words for plan-guided decoding
     'detector': {'mini:sceneparser': 'recap_nb.mini.alignment:SceneParserDetector'},  # `cls().detect(images)` for evaluation
-    'prompts': {'mini:eval': 'recap_nb.mini.alignment:eval_prompt_set'},  # `f(cfg) -> DataFrame(prompt_id, prompt, spec)`
-    'reference': {'mini:eval': 'recap_nb.mini.alignment:eval_reference_images'},  # `f(cfg) -> [PIL images]` for FID, by prompt set
+    'prompts': {'mini:eval': 'recap_nb.mini.alignment:eval_prompt_set',  # `f(cfg) -> DataFrame(prompt_id, prompt, spec)`
+                'geneval': 'recap_nb.realdata:geneval_prompts'},         # GenEval's 553 prompts (data/geneval)
+    'reference': {'mini:eval': 'recap_nb.mini.alignment:eval_reference_images',  # `f(cfg) -> [PIL images]` for FID, by prompt set
+                  'geneval': 'recap_nb.realdata:heldout_reference'},  # held-out real images of a Hub data.source
+    'annotations': {'docci': 'recap_nb.realdata:docci_annotations'},  # `f(cfg) -> Dataset(id, image, human_short, human_long)` for the captioner
     'features': {'mini:fidnet': 'recap_nb.mini.fidnet:load_fidnet'},  # `f() -> nn.Module` (uint8 images -> [n, num_features]): FID features
 }
 

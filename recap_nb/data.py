@@ -404,13 +404,16 @@ def load_image_text(
     num_workers:int|None=None, # threads that read, fetch and decode; None: 8 if the rows hold urls, else 1
     progress:bool=True, # show a tqdm progress bar
     load_kwargs:dict|None=None, # extra arguments for `datasets.load_dataset` (kind='hub')
+    stream:int|None=None, # kind='hub': stream the source and read only its first `stream` rows (`data_sources.stream_rows`)
+    stream_skip:int=0, # with stream: rows passed over first
 ) -> tuple: # (datasets.Dataset of valid rows, LoadReport)
     "Load image-caption pairs into the project schema, validating every image once; bad rows go to the report."
     if non_rgb not in ('convert', 'skip', 'error'): raise ValueError(f"non_rgb={non_rgb!r}; allowed: 'convert', 'skip', 'error'")
     t0, access = time.time(), ImageAccess(fetch, tuple(url_schemes) if allow_urls else (), allow_outside)
     kind = detect_kind(source) if kind == 'auto' else kind
     if kind not in KINDS: raise ValueError(f'kind={kind!r}; allowed: auto, {", ".join(KINDS)}')
-    rows = _open_source(source, kind, columns, split, load_kwargs)
+    if stream and kind != 'hub': raise ValueError(f'stream={stream} reads Hugging Face datasets (kind hub); {source!r} is kind {kind!r}')
+    rows = _open_source(source, kind, columns, split, load_kwargs, stream, stream_skip)
     n = len(rows.ids)
     if n == 0 and not rows.broken: raise ValueError(f'{rows.name}: the dataset is empty (0 rows)')
     rep = LoadReport(source=rows.name, kind=kind, n_in=n + len(rows.broken))
@@ -486,9 +489,13 @@ def load_training_set(cfg, # a `core.RunConfig`
     name = 'miniworld' if dc.kind == 'miniworld' else dc.source
     if name in PLUGINS['source']: source, kind = plugin('source', name)(cfg), 'dataset'  # e.g. the mini world's train split
     else: source, kind = dc.source, dc.kind
-    ds, rep = load_image_text(source, kind=kind, columns=dc.columns or None, filters=filters_from_config(dc),
+    if dc.streaming and (dc.max_rows is None or kind not in ('auto', 'hub') or (kind == 'auto' and detect_kind(source) != 'hub')):
+        raise ValueError(f"data.streaming reads the first data.max_rows rows of a Hugging Face dataset; got data.source={dc.source!r} "
+                         f"(kind {dc.kind!r}), data.max_rows={dc.max_rows!r}")
+    ds, rep = load_image_text(source, kind='hub' if dc.streaming else kind, columns=dc.columns or None, filters=filters_from_config(dc),
                               skip_bad=dc.skip_bad, non_rgb=dc.non_rgb, allow_urls=dc.allow_urls, url_schemes=dc.url_schemes,
-                              allow_outside=dc.allow_outside_paths, progress=progress)
+                              allow_outside=dc.allow_outside_paths, progress=progress, split=dc.split, load_kwargs=dc.load_kwargs or None,
+                              stream=dc.max_rows if dc.streaming else None)
     if dc.max_rows is not None and len(ds) > dc.max_rows:
         log.info("keeping the first %d of %d valid rows (data.max_rows)", dc.max_rows, len(ds))
         ds = ds.select(range(dc.max_rows))

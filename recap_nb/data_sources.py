@@ -10,7 +10,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'KINDS', 'IMAGE_COLUMNS', 'TEXT_COLUMNS', 'FILTER_COLUMNS', 'resolve_columns', 'detect_kind']
+__all__ = ['log', 'KINDS', 'IMAGE_COLUMNS', 'TEXT_COLUMNS', 'FILTER_COLUMNS', 'resolve_columns', 'detect_kind', 'stream_rows']
 
 # %% ../nbs/01_data_sources.ipynb #9b59d099
 KINDS = ('hub', 'disk', 'dataset', 'imagefolder', 'webdataset', 'table', 'records')
@@ -266,8 +266,47 @@ def detect_kind(source) -> str:
     if re.fullmatch(r'[\w.-]+(/[\w.-]+)?', s) and not s.startswith(('.', '/')) and not looks_like_file: return 'hub'
     raise FileNotFoundError(f'{source}: no such file or folder, and not a Hugging Face dataset id')
 
+# %% ../nbs/01_data_sources.ipynb #42822461
+def _streamed(source:str, split, load_kwargs):
+    "The streaming `IterableDataset` of one split, with its Image columns left encoded."
+    import datasets
+    kw = {k: v for k, v in (load_kwargs or {}).items() if k != 'streaming'}
+    try: ds = datasets.load_dataset(source, split=split, streaming=True, **kw)
+    except Exception as e:
+        raise RuntimeError(f'{source}: cannot open split {split!r} for streaming: {type(e).__name__}: {e}') from e
+    if isinstance(ds, datasets.IterableDatasetDict):
+        if split is None and len(ds) == 1: ds = next(iter(ds.values()))
+        else: raise ValueError(f'{source}: pass split=, one of {list(ds)}')
+    for c, f in (ds.features or {}).items():
+        if isinstance(f, datasets.Image): ds = ds.cast_column(c, datasets.Image(decode=False))
+    return ds
+
+def stream_rows(source:str, # a Hub dataset id, or a builder name ('webdataset', 'parquet') with data_files in load_kwargs
+                n:int, # rows to read
+                split:str|None='train', # the split (None: the source's only split)
+                skip:int=0, # rows passed over first (e.g. the training rows before held-out ones)
+                load_kwargs:dict|None=None, # more datasets.load_dataset arguments
+                progress:bool=True) -> tuple: # (records, ids)
+    "The first `n` rows (after `skip`) of a dataset read in streaming mode, as dicts with images left encoded."
+    from tqdm.auto import tqdm
+    if n < 1: raise ValueError(f'{source}: stream_rows needs n >= 1, got {n}')
+    ds = _streamed(source, split, load_kwargs)
+    it, recs, ids = iter(ds.skip(skip) if skip else ds), [], []
+    with tqdm(total=n, desc=f'streaming {source}', disable=not progress, mininterval=1) as bar:
+        while len(recs) < n:
+            try: r = next(it)
+            except StopIteration: break
+            except Exception as e:
+                after = f' (after {ids[-1]})' if ids else ''
+                raise RuntimeError(f'{source} [{split}]: reading streamed row {skip + len(recs)}{after} failed: {type(e).__name__}: {e}') from e
+            key, url = r.get('__key__'), r.get('__url__')
+            ids.append(f'{Path(str(url)).name}:{key}' if key and url else str(key) if key else f'{source}#{skip + len(recs)}')
+            recs.append(r); bar.update(1)
+    if len(recs) < n: log.warning('%s [%s]: asked for %d rows, the split has only %d after skipping %d', source, split, n, len(recs), skip)
+    return recs, ids
+
 # %% ../nbs/01_data_sources.ipynb #b052012a
-def _open_source(source, kind, columns, split, load_kwargs) -> _Rows:
+def _open_source(source, kind, columns, split, load_kwargs, stream:int|None=None, stream_skip:int=0) -> _Rows:
     import datasets
     name = source if isinstance(source, str) else str(source) if isinstance(source, Path) else type(source).__name__
     def one_split(d):
@@ -276,6 +315,9 @@ def _open_source(source, kind, columns, split, load_kwargs) -> _Rows:
             if split not in d: raise ValueError(f'{name}: pass split=, one of {list(d)}')
             return d[split]
         return d
+    if kind == 'hub' and stream:
+        recs, ids = stream_rows(source, stream, split, stream_skip, load_kwargs)
+        return _from_records(recs, name, columns, kind, ids=ids)
     if kind == 'hub':
         ds = datasets.load_dataset(source, split=split, **(load_kwargs or {}))
         return _from_dataset(one_split(ds), name, columns, kind)

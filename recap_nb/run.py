@@ -87,7 +87,7 @@ def import_annotations(cfg:RunConfig, # the run (its annotations source gives th
     from recap_nb.core import stage_run
     from recap_nb.widgets import JsonlLog
     caps = JsonlLog(jsonl).latest
-    ds = plugin('annotations', cfg.data.source)(cfg)
+    ds = plugin('annotations', cfg.data.annotations or cfg.data.source)(cfg)
     missing = [i for i in ds['id'] if not all(str(caps.get(i, {}).get(f) or '').strip() for f in ('human_short', 'human_long'))]
     if missing: raise ValueError(f"{jsonl}: {len(missing)} of {len(ds)} images lack a short or a long caption, e.g. ids {missing[:5]}")
     if extra := sorted(set(caps) - set(ds['id'])): log.warning("%s: %d ids are not images of the source, ignored: %s", jsonl, len(extra), extra[:5])
@@ -127,10 +127,11 @@ def annotations_of(cfg:RunConfig):
         import datasets
         return datasets.load_from_disk(str(mine / 'dataset'))
     known = PLUGINS.get('annotations', {})
-    if cfg.data.source not in known:
-        raise ConfigError(f"data.source={cfg.data.source!r} has no registered annotations (the captioner's human captions); "
+    name = cfg.data.annotations or cfg.data.source
+    if name not in known:
+        raise ConfigError(f"data.annotations or data.source={name!r} names no registered annotations (the captioner's human captions); "
                           f"registered: {', '.join(known)}. Register one with core.register_plugin('annotations', name, 'module:function')")
-    return plugin('annotations', cfg.data.source)(cfg)
+    return plugin('annotations', name)(cfg)
 
 def _stage_captioner(cfg):
     from recap_nb.captioner_train import finetune_captioner

@@ -14,7 +14,7 @@ from pathlib import Path
 
 PKG = Path(__file__).parents[1] / 'recap_nb'
 STAGES = ('data', 'data_sources', 'textstats', 'clipkit', 'captioner', 'captioner_train', 'decoding', 'recaption', 'diffusion', 'finetune',
-          'sample', 'evaluate', 'fid', 'annotation', 'widgets', 'compare', 'gencompare', 'run')
+          'sample', 'evaluate', 'fid', 'realdata', 'annotation', 'widgets', 'compare', 'gencompare', 'run')
 BASE = ('recap_nb', 'recap_nb.core')  # imports no rule forbids: the package root (not a module) and core
 RULES = [  # (modules the rule applies to, forbidden import prefix, why[, imports allowed despite the prefix, instead of BASE])
     (STAGES, 'recap_nb.mini', 'a stage must not import the mini world'),
