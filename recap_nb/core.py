@@ -24,7 +24,7 @@ __all__ = ['log', 'PRESETS_DIR', 'PLUGINS', 'validate', 'list_presets', 'preset_
            'write_checksums', 'verify_checksums', 'resolve_model', 'model_identity', 'register_plugin', 'plugin',
            'load_vocabulary', 'parse_overrides', 'load_config', 'config_to_dict', 'save_config', 'get_device',
            'get_dtype', 'seed_everything', 'lr_at', 'package_versions', 'git_commit', 'StageRun', 'config_diff',
-           'stage_folder', 'stage_run']
+           'stage_folder', 'stage_run', 'FollowerRun', 'on_main']
 
 # %% ../nbs/00_core.ipynb #a6785071
 def _check_mix(mix:dict, name='finetune.mix'):
@@ -424,3 +424,38 @@ def stage_run(cfg:RunConfig, # the run's config
         manifest['finished'] = _now()
         manifest['timings']['total'] = round(time.perf_counter() - t0, 3)
         run.save()
+
+# %% ../nbs/00_core.ipynb #c9135dcf
+class FollowerRun(StageRun):
+    "What a non-main process holds of a stage run that the main process writes: the same folder, a manifest kept in memory only."
+    def __init__(self, folder): super().__init__(Path(folder), dict(timings={}))
+    def save(self): pass
+
+def _portable_error(err:Exception|None):
+    "`(type, message)` of `err` that pickles (a type defined in a function does not: it travels as RuntimeError)."
+    if err is None: return None
+    import pickle
+    try: pickle.dumps(type(err)); return type(err), str(err)
+    except Exception: return RuntimeError, f"{type(err).__name__}: {err}"
+
+def _rebuilt_error(msg) -> Exception:
+    typ, text = msg
+    try: e = typ(text)
+    except Exception: e = RuntimeError(f"{typ.__name__}: {text}")
+    e.add_note("raised by the main process, which decides for every process")
+    return e
+
+def on_main(state, # accelerate's PartialState or Accelerator (`is_main_process`, `num_processes`)
+            decide, # what the main process alone does (e.g. open the stage); returns a small picklable value, or None
+           ):
+    "Run `decide()` in the main process only; every process returns its result, or raises its error (same type and message)."
+    res, err = None, None
+    if state.is_main_process:
+        try: res = decide()
+        except Exception as e: err = e
+    if state.num_processes > 1:
+        from accelerate.utils import broadcast_object_list
+        sent = broadcast_object_list([res, _portable_error(err)])
+        if not state.is_main_process: res, err = sent[0], sent[1] and _rebuilt_error(sent[1])
+    if err is not None: raise err
+    return res

@@ -16,11 +16,11 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'RELATIONS', 'REGIONS', 'BATTERY', 'SWAPS', 'REVERSE', 'TABLE1', 'COLOR_NAMES', 'cluster_bootstrap_ci',
-           'alignment_table', 'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'relation_holds',
-           'region_of', 'image_units', 'battery_table', 'score_detections', 'r_precision', 'swap_position',
-           'clip_units', 'swap_twins', 'swap_units', 'fid_rows', 'clip_unit_rows', 'evaluate_samples', 'run_evaluate',
-           'read_geneval_metadata', 'geneval_results', 'paired_difference', 'render_table', 'plot_over_steps',
-           'caption_metrics', 'read_ratings', 'human_eval_results', 'rater_agreement', 'OwlDetector']
+           'alignment_table', 'plot_alignment', 'Detection', 'load_detector', 'check_spec', 'centers_in_relation',
+           'relation_holds', 'region_of', 'image_units', 'battery_table', 'score_detections', 'r_precision',
+           'swap_position', 'clip_units', 'swap_twins', 'swap_units', 'fid_rows', 'clip_unit_rows', 'evaluate_samples',
+           'run_evaluate', 'read_geneval_metadata', 'geneval_results', 'paired_difference', 'render_table',
+           'plot_over_steps', 'caption_metrics', 'read_ratings', 'human_eval_results', 'rater_agreement', 'OwlDetector']
 
 # %% ../nbs/40_evaluate.ipynb #8530fb77
 def cluster_bootstrap_ci(values, # per-unit values (0/1 or real)
@@ -110,11 +110,20 @@ def check_spec(spec:dict, where:str='') -> dict:
 def _matches(d:Detection, o:dict, threshold:float) -> bool:
     return d.score >= threshold and d.label == o['label'] and (o.get('color') is None or d.attributes.get('color') == o['color'])
 
+def centers_in_relation(a, # the subject's center (x, y)
+                        b, # the object's center (x, y), same units
+                        relation:str, # one of `RELATIONS`
+                        gap:float=0.0, # how far past `b` along the relation's axis `a` must be
+                       ) -> bool:
+    "Is a point at `a` `relation` a point at `b` (e.g. 'left of'): past it along the relation's axis by more than `gap`?"
+    axis, sign = RELATIONS[relation]
+    return sign * (a[axis] - b[axis]) > gap
+
 def relation_holds(a:Detection, b:Detection, relation:str, margin:float=0.1) -> bool:
     "Is `a` `relation` `b` (e.g. 'left of'), by box centers, beyond `margin` × the two boxes' summed size on that axis?"
-    axis, sign = RELATIONS[relation]
+    axis = RELATIONS[relation][0]
     size = (a.box[axis + 2] - a.box[axis]) + (b.box[axis + 2] - b.box[axis])
-    return sign * (a.center[axis] - b.center[axis]) > margin * size
+    return centers_in_relation(a.center, b.center, relation, margin * size)
 
 def region_of(center:tuple, # (x, y) as fractions of the image side
               middle:float=0.15, # half-side of the central square

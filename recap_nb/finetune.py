@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, stage_folder
+from .core import RunConfig, FinetuneCfg, ConfigError, load_config, stage_run, stage_folder, on_main, FollowerRun, seed_everything
 from .diffusion import (CaptionTable, prepare_captions, step_plan, pixel_tensor, build_latent_cache, load_parts,
                                 setup_trainable, trainable_params, diffusion_loss, _check_columns, _seed_of)
 
@@ -435,8 +435,25 @@ def check_training_set(ds, fc:FinetuneCfg):
     if 'image' not in ds.column_names: raise KeyError(f"the training dataset has no 'image' column; available columns: {ds.column_names}")
     _check_columns(ds, [c for c, w in fc.mix.items() if w > 0])
 
+# %% ../nbs/30_finetune.ipynb #747a52b8
 def _checkpoint_step(ckpt:Optional[Path]) -> int:
     return json.loads((ckpt / 'trainer_state.json').read_text())['step'] if ckpt else 0
+
+def _open_stage(cfg:RunConfig, ds, if_exists:str, device, stack:ExitStack) -> tuple:
+    "`(run, checkpoint to resume from)`, decided by the main process alone; the others wait, then follow (a `FollowerRun`)."
+    from accelerate import PartialState
+    fc, opened = cfg.finetune, []
+    def decide():
+        ck = latest_checkpoint(stage_folder(cfg, 'finetune')) if if_exists == 'resume' else None
+        if _checkpoint_step(ck) > fc.steps:  # refused before the stage opens: the finished run stays as it was
+            raise ConfigError(f"{ck.parent.parent} is at step {_checkpoint_step(ck)} ({ck.name}); finetune.steps={fc.steps} is smaller: "
+                              "a resumed run can train longer, not shorter (use a checkpoint's pipeline/ instead)")
+        opened.append(stack.enter_context(stage_run(cfg, 'finetune', if_exists=if_exists, extendable=('finetune.steps',),
+                                                    inputs={'data': ds._fingerprint})))
+        return ck
+    ck = on_main(PartialState(cpu=(device or cfg.device) == 'cpu'), decide)
+    if not opened: seed_everything(cfg.seed)  # what `stage_run` does in the main process
+    return (opened[0] if opened else FollowerRun(stage_folder(cfg, 'finetune'))), ck
 
 # %% ../nbs/30_finetune.ipynb #2ab6f896
 def train(cfg:RunConfig, # the run's config (its `finetune` section)
@@ -453,11 +470,8 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
     "Fine-tune `cfg.finetune.model` on `ds`; returns where the model, checkpoints and losses are."
     fc, ds = cfg.finetune, _as_dataset(ds)
     check_training_set(ds, fc)
-    ck = latest_checkpoint(stage_folder(cfg, 'finetune')) if if_exists == 'resume' else None
-    if _checkpoint_step(ck) > fc.steps:  # refused before the stage opens: the finished run stays as it was
-        raise ConfigError(f"{ck.parent.parent} is at step {_checkpoint_step(ck)} ({ck.name}); finetune.steps={fc.steps} is smaller: "
-                          "a resumed run can train longer, not shorter (use a checkpoint's pipeline/ instead)")
-    with stage_run(cfg, 'finetune', if_exists=if_exists, extendable=('finetune.steps',), inputs={'data': ds._fingerprint}) as run:
+    with ExitStack() as stack:
+        run, ck = _open_stage(cfg, ds, if_exists, device, stack)  # main opens the stage; the others follow
         with run.timer('setup'):  # models, data, the latent/text caches
             tr = build_trainer(cfg, ds, run.folder, warmup_steps, device, progress, channels_last)
         run.record(captions=tr.table.report, accumulation=tr.accum, processes=tr.acc.num_processes)
@@ -484,7 +498,7 @@ def train(cfg:RunConfig, # the run's config (its `finetune` section)
         run.manifest['timings'].update(steps=round(time.perf_counter() - t0 - t_io, 3), checkpoints_and_validation=round(t_io, 3))
         with run.timer('export'):
             out = export_model(tr, run.folder) if tr.step == fc.steps and tr.acc.is_main_process else {}
-        (run.folder / 'losses.json').write_text(json.dumps(tr.losses))
+        if tr.acc.is_main_process: (run.folder / 'losses.json').write_text(json.dumps(tr.losses))
         run.record(step=tr.step, final_loss=tr.losses[-1] if tr.losses else None, images_per_s=round(ips, 3), stopped_early=tr.step < fc.steps)
         if tr.step < fc.steps: run.mark_stopped()  # resumable from the checkpoint at `end`
         ckpts = sorted(p for p in (run.folder / 'checkpoints').glob('step-*') if not p.name.endswith('.tmp'))

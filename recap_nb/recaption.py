@@ -5,7 +5,7 @@
 # %% ../nbs/20_recaption.ipynb #f88910e5
 from __future__ import annotations
 import json, logging, os, time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import RunConfig, ConfigError, stage_run, stage_folder, get_device, get_dtype, model_identity, resolve_model, load_config
+from .core import RunConfig, ConfigError, stage_run, stage_folder, on_main, get_device, get_dtype, model_identity, resolve_model, load_config
 from .data import load_image_text, load_training_set, parquet_shards, load_stage
 
 log = logging.getLogger(__name__)
@@ -262,6 +262,20 @@ def _record_recaption(run, folder:Path, cfg:RunConfig, captioner, todo:list, pro
     log.info("recaption: %d rows (%d captioned, skipped %s), %d shards written now, %.0f s -> %s",
              summary['rows'], summary['captioned'], summary['skipped'] or 'none', len(todo), time.perf_counter() - t0, folder)
 
+# %% ../nbs/20_recaption.ipynb #fd3028ab
+def _open_recaption(cfg:RunConfig, captioner:str, data, if_exists:str, progress:bool, state, stack:ExitStack, t0:float) -> tuple:
+    "Main process alone: load the input, open the stage (into `stack`), save the input. `(run, input)` there, `(None, None)` elsewhere."
+    opened = {}
+    def decide():
+        inp = prepare_input(cfg, data, progress)
+        run = stack.enter_context(stage_run(cfg, 'recaption', if_exists, extendable=RESUMABLE_CHANGES, inputs=_inputs(inp, cfg, captioner)))
+        if not (run.folder / 'rows.json').exists(): save_input(inp, run.folder)
+        run.mark_saved()  # input and shards are durable work: a failed run is resumed, never silently replaced
+        run.manifest['timings']['load_input'] = round(time.perf_counter() - t0, 3)
+        opened.update(run=run, inp=inp)
+    on_main(state, decide)  # a refusal (changed config, bad input) is raised in every process, none waits for the others
+    return opened.get('run'), opened.get('inp')
+
 # %% ../nbs/20_recaption.ipynb #a78b298e
 def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` prefixes/family, `data`, `finetune.model` for the tokenizer)
                   captioner:str, # the fine-tuned captioner: a folder (or Hub id / mini:<name>)
@@ -276,15 +290,9 @@ def run_recaption(cfg:RunConfig, # the run's config (`recaption`, `captioner` pr
     cpu = get_device(device or cfg.device).type == 'cpu'
     state, rc, t0 = PartialState(cpu=cpu), cfg.recaption, time.perf_counter()  # cpu=True: several CPU processes talk over gloo
     main = state.is_main_process
-    inp = prepare_input(cfg, data, progress and main) if main else None
-    ctx = stage_run(cfg, 'recaption', if_exists, extendable=RESUMABLE_CHANGES, inputs=_inputs(inp, cfg, captioner)) if main else nullcontext()
-    with ctx as run:
+    with ExitStack() as stack:
+        run, inp = _open_recaption(cfg, captioner, data, if_exists, progress, state, stack, t0)  # main decides, the others follow
         folder = stage_folder(cfg, 'recaption')
-        if main:
-            if not (folder / 'rows.json').exists(): save_input(inp, folder)
-            run.mark_saved()  # input and shards are durable work: a failed run is resumed, never silently replaced
-            run.manifest['timings']['load_input'] = round(time.perf_counter() - t0, 3)
-        state.wait_for_everyone()
         inp = inp or read_input(folder)
         todo = missing_shards(folder, inp.n, rc.shard_size)
         timings = {}

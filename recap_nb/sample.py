@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_sample.ipynb #542ef5ad
 from __future__ import annotations
-import hashlib, json, logging, os, re
+import hashlib, json, logging, os, re, time
 from pathlib import Path
 from typing import Optional
 
@@ -143,6 +143,20 @@ def plan_status(plan, out_dir, on_stale:str='regenerate') -> list:
         log.warning("%s: regenerating them", msg)
     return done
 
+# %% ../nbs/31_sample.ipynb #b63b02b5
+def _sample_batches(pipe, rows, out_dir:Path, cfg:SampleCfg, device, after_batch):
+    "Generate and save the images of `rows` (one model's) in batches; `after_batch(batch rows)` once a batch is on disk."
+    import torch
+    gen_device = torch.device(device) if torch.device(device).type == 'cuda' else 'cpu'  # the pipeline's own GPU (cuda:N)
+    for i in range(0, len(rows), cfg.batch_size):
+        b = rows.iloc[i:i + cfg.batch_size]
+        gens = [torch.Generator(gen_device).manual_seed(int(s)) for s in b.noise_seed]
+        with torch.inference_mode():
+            ims = pipe(list(b.prompt), num_inference_steps=cfg.steps, guidance_scale=cfg.guidance, height=cfg.resolution,
+                       width=cfg.resolution, generator=gens).images
+        for im, p, k in zip(ims, b.path, b.key): _save_png(im, out_dir / p, k)
+        after_batch(b)
+
 # %% ../nbs/31_sample.ipynb #baefa083
 def generate(models:dict, # {model name: spec} (see `load_pipeline`)
              prompts, # prompts (see `as_prompts`)
@@ -152,33 +166,32 @@ def generate(models:dict, # {model name: spec} (see `load_pipeline`)
              dtype=None, # torch dtype of the pipelines
              progress:bool=True, # tqdm bar
              on_stale:str='regenerate', # an image on disk made by another model/prompt/seed/sampler: 'regenerate' or 'error'
+             manifest_every:float=30.0, # seconds between rewrites of the manifest while generating (0: after every batch)
+             on_batch=None, # called after each batch is on disk (`run_sample`: the stage now holds work worth resuming)
             ) -> 'pd.DataFrame':
-    "Generate every image of `plan_images` not on disk with its key; writes and returns the manifest."
-    import torch
+    "Generate every image of `plan_images` not on disk with its key; the manifest names only written images (all at the end)."
     cfg = cfg or SampleCfg()
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_images(models, prompts, [cfg.seed + k for k in range(cfg.n_per_prompt)])
     ids, sampler = {m: model_identity(s) for m, s in models.items()}, sampler_settings(cfg, dtype)
     plan['model_id'], plan['sampler'] = plan.model.map(ids), sampler
     plan['key'] = [image_key(i, p, s, sampler) for i, p, s in zip(plan.model_id, plan.prompt, plan.noise_seed)]
-    done = plan_status(plan, out_dir, on_stale)
-    write_manifest(plan, out_dir)
-    todo = plan[[not d for d in done]]
+    finished = np.array(plan_status(plan, out_dir, on_stale), bool)
+    write_manifest(plan[finished], out_dir)  # never names an image still to come
+    todo = plan[~finished]
     log.info("%d of %d images already on disk; generating %d", len(plan) - len(todo), len(plan), len(todo))
-    bar = tqdm(total=len(todo), desc='sample', disable=not progress)
+    bar, last = tqdm(total=len(todo), desc='sample', disable=not progress), time.monotonic()
+    def after_batch(b):
+        nonlocal last
+        finished[b.index] = True; bar.update(len(b))  # `plan` has a range index: labels are positions
+        if on_batch is not None: on_batch()
+        if time.monotonic() - last >= manifest_every: write_manifest(plan[finished], out_dir); last = time.monotonic()
     for name, rows in todo.groupby('model', sort=False):
         pipe = load_pipeline(models[name], cfg.scheduler, device, dtype)
-        gen_device = torch.device(device) if torch.device(device).type == 'cuda' else 'cpu'  # the pipeline's own GPU (cuda:N)
-        for i in range(0, len(rows), cfg.batch_size):
-            b = rows.iloc[i:i + cfg.batch_size]
-            gens = [torch.Generator(gen_device).manual_seed(int(s)) for s in b.noise_seed]
-            with torch.inference_mode():
-                ims = pipe(list(b.prompt), num_inference_steps=cfg.steps, guidance_scale=cfg.guidance, height=cfg.resolution,
-                           width=cfg.resolution, generator=gens).images
-            for im, p, k in zip(ims, b.path, b.key): _save_png(im, out_dir / p, k)
-            bar.update(len(b))
+        _sample_batches(pipe, rows, out_dir, cfg, device, after_batch)
         del pipe
     bar.close()
+    write_manifest(plan, out_dir)  # every image is on disk now
     return plan
 
 # %% ../nbs/31_sample.ipynb #0f10d33f
@@ -229,6 +242,6 @@ def run_sample(cfg:RunConfig, # the run's config (its `sample` section)
     dtype = get_dtype(cfg.dtype, device)
     with stage_run(cfg, 'sample', if_exists=if_exists) as run:
         with run.timer('generate'):
-            man = generate(models, prompts, run.folder, cfg.sample, device, dtype, progress)
+            man = generate(models, prompts, run.folder, cfg.sample, device, dtype, progress, on_batch=run.mark_saved)
         run.record(models={k: str(v) for k, v in models.items()}, n_images=len(man), n_prompts=man.prompt_id.nunique())
     return man

@@ -62,3 +62,53 @@ def test_unsafe_names_refused(tmp_path, model):
         with pytest.raises(ValueError, match='cannot name a file'):
             generate({'m': model}, [dict(prompt_id=pid, prompt='x')], tmp_path / 'o', SampleCfg(steps=1, n_per_prompt=1), progress=False)
     assert not (tmp_path / 'o').exists() or not any((tmp_path / 'o').rglob('*.png'))
+
+
+class _StopsAfter:
+    "A pipeline that raises once it has made `k` batches: a sampling run interrupted midway."
+    def __init__(self, pipe, k, calls): self.pipe, self.k, self.calls = pipe, k, calls
+    def __call__(self, *a, **kw):
+        if len(self.calls) >= self.k: raise RuntimeError('interrupted')
+        self.calls.append(1); return self.pipe(*a, **kw)
+
+
+def _stopping(monkeypatch, k):
+    import recap_nb.sample as smp
+    calls = []
+    monkeypatch.setattr(smp, 'load_pipeline', lambda *a, **kw: _StopsAfter(load_pipeline(*a, **kw), k, calls))  # the real one, imported above
+    return calls
+
+
+@pytest.mark.parametrize('every', [0, 30])
+def test_interrupted_run_names_only_written_images_and_resumes(tmp_path, model, monkeypatch, every):
+    "Stopped after 2 of 6 images: the manifest names only images on disk (all written ones with every=0); a rerun makes only the 4 missing."
+    import os
+    prompts, cfg = ['a red circle', 'two blue squares', 'a green triangle'], SampleCfg(steps=2, n_per_prompt=2, resolution=32, batch_size=1)
+    _stopping(monkeypatch, 2)
+    kw = dict(manifest_every=every) if every != 30 else {}  # 30 s: the default
+    with pytest.raises(RuntimeError, match='interrupted'): generate({'m': model}, prompts, tmp_path, cfg, progress=False, **kw)
+    on_disk = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob('*.png'))
+    listed = read_manifest(tmp_path).path
+    assert len(on_disk) == 2 and all(os.path.exists(p) for p in listed)
+    assert len(listed) == (2 if every == 0 else 0)  # every=0: rewritten after each batch; else only the start (nothing was on disk)
+    calls = _stopping(monkeypatch, 100)
+    man = generate({'m': model}, prompts, tmp_path, cfg, progress=False, **kw)
+    assert len(calls) == 4 and len(read_manifest(tmp_path)) == 6 and all(os.path.exists(p) for p in read_manifest(tmp_path).path)
+    from recap_nb.sample import key_on_disk
+    assert [key_on_disk(tmp_path / p) for p in man.path] == list(man.key)
+
+
+def test_interrupted_stage_resumes_its_images(tmp_path, model, monkeypatch):
+    "`run_sample` stopped after one image keeps it: the failed stage saved work, so `resume` continues instead of starting over."
+    import json
+    from recap_nb.core import load_config
+    from recap_nb.sample import run_sample
+    cfg = load_config('mini', overrides=dict(name='s', out_dir=str(tmp_path), device='cpu',
+                                             sample=dict(steps=2, n_per_prompt=1, resolution=32, batch_size=1)))
+    _stopping(monkeypatch, 1)
+    with pytest.raises(RuntimeError, match='interrupted'): run_sample(cfg, {'m': model}, ['a red circle', 'a blue square'], progress=False)
+    m = json.loads((tmp_path / 's' / 'sample' / 'manifest.json').read_text())
+    assert (m['status'], m['saved_work']) == ('failed', True)
+    calls = _stopping(monkeypatch, 100)
+    man = run_sample(cfg, {'m': model}, ['a red circle', 'a blue square'], if_exists='resume', progress=False)
+    assert len(calls) == 1 and len(man) == 2

@@ -56,9 +56,6 @@ def _has(objs, color=None, shape=None) -> bool:
 
 def _centers(objs, who:dict) -> list: return [(x, y) for c, s, x, y in objs if (c, s) == (who['color'], who['shape'])]
 
-_REL_TEST = {'left of': lambda a, b: a[0] < b[0], 'right of': lambda a, b: a[0] > b[0],
-             'above': lambda a, b: a[1] < b[1], 'below': lambda a, b: a[1] > b[1]}
-
 def prompt_units(parsed:dict, # `parse_scene` of a generated image
                  subset:str, # 'general', 'alttext', 'counting', 'absolute' or 'positional'
                  target, # the prompt's target (dict or JSON), as `eval_prompts`/`alttext_object_prompts` write it
@@ -78,7 +75,8 @@ def prompt_units(parsed:dict, # `parse_scene` of a generated image
         return [('position', bool(c) and position_of(*np.mean(c, 0), parsed['image_size']) == t['position'])]
     if subset == 'positional':
         a, b = _centers(objs, t['subject']), _centers(objs, t['object'])
-        return [('position', bool(a and b) and bool(_REL_TEST[t['relation']](np.mean(a, 0), np.mean(b, 0))))]
+        from recap_nb.evaluate import centers_in_relation  # the one relation rule (no margin here: mean centers)
+        return [('position', bool(a and b) and bool(centers_in_relation(np.mean(a, 0), np.mean(b, 0), t['relation'])))]
     raise ValueError(f"prompt_units: unknown subset {subset!r}; expected 'general', 'alttext', 'counting', 'absolute' or 'positional'")
 
 # %% ../../nbs/41_mini_alignment.ipynb #33b0e739

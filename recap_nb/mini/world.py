@@ -36,11 +36,9 @@ def position_of(x:float, # horizontal centre in pixels
                 y:float, # vertical centre in pixels
                 image_size:int, # image side in pixels
                ) -> str:
-    "Name of the image region (one of `POSITIONS`) that the point (x, y) lies in."
-    dx, dy = x / image_size - 0.5, y / image_size - 0.5
-    if max(abs(dx), abs(dy)) < 0.15: return 'center'
-    if abs(dx) >= abs(dy): return 'left' if dx < 0 else 'right'
-    return 'top' if dy < 0 else 'bottom'
+    "Name of the image region (one of `POSITIONS`) that the point (x, y) lies in: `evaluate.region_of`, in pixels."
+    from recap_nb.evaluate import region_of  # the one definition of a region (imported here: evaluate brings torch)
+    return region_of((x / image_size, y / image_size))
 
 def _in_region(xy, S, pos):
     "Vectorised over rows of `xy`; stricter than `position_of` (a margin from the borders) so groups read unambiguously."
