@@ -83,10 +83,13 @@ class Detection:
     @property
     def center(self) -> tuple: return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
 
-def load_detector(name:str):
+def load_detector(name:str, # a registered name, or owlv2:<Hub id or folder>
+                  clip=None, # OWLv2 only: a loaded CLIP (model, tokenizer, processor) that judges each box's color
+                  device='cpu', # OWLv2 only: where the detector runs
+                 ):
     "A detector by name: one registered in `core.PLUGINS['detector']` (e.g. 'mini:sceneparser'), or `owlv2:<Hub id or folder>`."
     from recap_nb.core import plugin, PLUGINS
-    if name.startswith('owlv2:'): return OwlDetector(name[len('owlv2:'):])
+    if name.startswith('owlv2:'): return OwlDetector(name[len('owlv2:'):], clip=clip, device=device)
     if name not in PLUGINS.get('detector', {}):
         raise KeyError(f"no detector named {name!r}; registered: {', '.join(PLUGINS.get('detector', {}))}, or owlv2:<Hub id or folder>")
     return plugin('detector', name)()
@@ -365,15 +368,18 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
                      root=None, n_boot:int=1000, threshold:float=0.3, progress:bool=True,
                      reference:list|None=None, # reference images for FID and O-FID (None: no FID)
                      features='mini:fidnet', # FID features (see `feature_fn`)
+                     device='cpu', # where CLIP and an OWLv2 detector run
                     ) -> tuple:
     "The battery on a sample manifest: `(table, units)` (tidy table with 95% intervals over prompts)."
     from recap_nb.clipkit import load_clip
     if not len(manifest): raise ValueError("evaluate_samples: the sample manifest is empty")
     specs = _specs(prompts)
+    clip = load_clip(clip, device=device) if isinstance(clip, str) else clip
+    detector = load_detector(detector, clip=clip, device=device) if isinstance(detector, str) else detector  # OWLv2 judges colors with this CLIP
     units = score_detections(manifest, specs, detector, root, threshold, progress=progress)
     units = pd.concat([units, swap_units(units)], ignore_index=True)  # empty unless the prompts have swapped twins
     if clip is not None:
-        units = pd.concat([units, clip_unit_rows(manifest, prompts, load_clip(clip) if isinstance(clip, str) else clip, root)], ignore_index=True)
+        units = pd.concat([units, clip_unit_rows(manifest, prompts, clip, root)], ignore_index=True)
     table = battery_table(units, n_boot)
     if reference is not None: table = pd.concat([table, pd.DataFrame(fid_rows(manifest, reference, features, detector, root, min(n_boot, 200)))], ignore_index=True)
     return table, units
@@ -383,14 +389,14 @@ def run_evaluate(cfg, # the run's config (its `evaluate` section)
                  samples, # a sample folder (manifest.parquet + images)
                  if_exists:str='overwrite', progress:bool=True) -> Path:
     "The evaluation stage: `<out_dir>/<name>/evaluate/` with results.parquet/.csv (tidy, with intervals) and units.parquet."
-    from recap_nb.core import stage_run, plugin, PLUGINS
+    from recap_nb.core import stage_run, plugin, PLUGINS, get_device
     ec, samples = cfg.evaluate, Path(samples)
     if not (samples / 'manifest.parquet').exists(): raise FileNotFoundError(f"{samples}: no manifest.parquet; give a sample folder written by the sampling stage")
     manifest = pd.read_parquet(samples / 'manifest.parquet')
     prompts = plugin('prompts', ec.prompts)(cfg)
     reference = plugin('reference', ec.prompts)(cfg) if ec.prompts in PLUGINS.get('reference', {}) else None
     with stage_run(cfg, 'evaluate', if_exists) as run:
-        table, units = evaluate_samples(manifest, prompts, ec.detector, ec.clip_model, samples, ec.n_boot, ec.threshold, progress, reference, ec.feature_model)
+        table, units = evaluate_samples(manifest, prompts, ec.detector, ec.clip_model, samples, ec.n_boot, ec.threshold, progress, reference, ec.feature_model, get_device(cfg.device))
         table.to_parquet(run.folder / 'results.parquet', index=False); table.to_csv(run.folder / 'results.csv', index=False)
         units.to_parquet(run.folder / 'units.parquet', index=False)
         run.record(samples=str(samples), models=list(dict.fromkeys(manifest.model)), n_images=len(manifest), metrics=sorted(set(table.metric)))
@@ -555,6 +561,7 @@ class OwlDetector:
         from recap_nb.core import resolve_model
         self.model = Owlv2ForObjectDetection.from_pretrained(resolve_model(model)).to(device).eval()
         self.proc, self.clip, self.colors, self.threshold, self.device = Owlv2Processor.from_pretrained(resolve_model(model)), clip, list(colors), threshold, device
+        if clip is None: log.warning("OwlDetector(%s) without a CLIP: box colors are not judged, so every color check fails (pass clip=)", model)
 
     def _color(self, crops) -> list:
         if self.clip is None or not crops: return [None] * len(crops)
