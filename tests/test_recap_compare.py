@@ -96,7 +96,7 @@ def test_ship_load_and_verify(run, tmp_path):
     lg = json.loads((to / 'train_log.json').read_text())
     assert lg['losses'] == run['res']['recap'].losses and lg['step'] == 4 and lg['calls'][0]['threads'] == 1 and lg['calls'][0]['reached'] == 4
     assert json.loads((to / 'base.json').read_text())['base'] == 'mini:t2i'
-    assert 'train' in (to / 'COMMAND').read_text()
+    assert f'train {d} recap --base {BASE} --steps 4 --threads 1' in (to / 'COMMAND').read_text()
     # plain diffusers, the project's loader and load_long give the same weights
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel
@@ -126,3 +126,12 @@ def test_report_lists_a_shipped_folder(run, tmp_path):
     compare.arm_results(run['d'], 'alttext', 2, scenes_tried=(4,)).to_csv(to / 'evaluate' / 'results.csv', index=False)
     md = long_runs_section(tmp_path)
     assert '### mini_t2i_long_alttext' in md and 'compare.py' in md and '| Alttext |' in md and '| Baseline |' in md
+
+def test_ship_refuses_to_take_data_over_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, 'data_dir', lambda: tmp_path)
+    f = tmp_path / 'mini_t2i_long_x'; f.mkdir(); (f / 'w.bin').write_bytes(b'0' * 2**20 * 2)
+    compare.ship_size_ok(f, limit_mb=3)  # 2 MB: fine
+    with pytest.raises(SystemExit, match='limit 1'): compare.ship_size_ok(f, limit_mb=1)
+    assert not f.exists()  # removed, not left half-shipped
+    outside = tmp_path.parent / 'elsewhere'; outside.mkdir(exist_ok=True)
+    compare.ship_size_ok(outside, limit_mb=0)  # only data/ is limited

@@ -336,9 +336,10 @@ def ship(d, arm:str, to, command:str|None=None) -> Path:
     (tmp / 'train_log.json').write_text(json.dumps(dict(arm=arm, step=state['step'], losses=state['losses'], seed=cfg.seed, calls=train_calls(d, arm),
         finetune=_plain(cfg)['finetune'], config=_plain(cfg),
         data=dict(rows=len(ids), first_id=ids[0], last_id=ids[-1], ids_sha256=_ids_sha(ids))), indent=1))
-    steps = state['step']
+    steps, calls = state['step'], train_calls(d, arm)
+    threads = calls[0]['threads'] if calls else 1
     (tmp / 'COMMAND').write_text((command or f"python experiments/recap_compare/compare.py captions {d} && python experiments/recap_compare/compare.py "
-                                  f"train {d} {arm} --base {base} --steps {steps}") + '\n')
+                                  f"train {d} {arm} --base {base} --steps {steps} --threads {threads}") + '\n')
     res = arm_results(d, arm, steps)
     if res is None: print(f"warning: no measurement at step {steps}: {to}/evaluate/results.csv not written (the run report will not list it; "
                           f"run `measure {d} --at {steps}` and ship again)", flush=True)
