@@ -221,7 +221,7 @@ def _cell(v, lo, hi) -> str: return '–' if pd.isna(v) else f"{v:+.3f} ({lo:+.3
 def markdown_report(table:pd.DataFrame, diffs:pd.DataFrame, step:int, scenes:int) -> str:
     "Values (model columns) and the paired differences (contrast columns) as markdown tables."
     from recap_nb.run import md_table
-    val = table.assign(cell=[f"{v:.3f}" + ('' if pd.isna(lo) else f" ({lo:.3f}-{hi:.3f})") for v, lo, hi in zip(table.value, table.ci_low, table.ci_high)])
+    val = table.assign(cell=['–' if pd.isna(v) else f"{v:.3f}" + ('' if pd.isna(lo) else f" ({lo:.3f}-{hi:.3f})") for v, lo, hi in zip(table.value, table.ci_low, table.ci_high)])
     vt = val.pivot(index='metric', columns='model', values='cell').reindex(index=list(dict.fromkeys(table.metric)), columns=list(dict.fromkeys(table.model)))
     main = diffs[~diffs.method.str.startswith('evaluate')].assign(contrast=lambda x: x.a + ' − ' + x.b,
             cell=lambda x: [_cell(*r) + (' *' if p else '') for *r, p in zip(x['diff'], x.ci_low, x.ci_high, x.primary)])
