@@ -23,7 +23,7 @@ __all__ = ['log', 'SCHEDULERS', 'KEY_FIELD', 'load_pipeline', 'path_part', 'as_p
 # %% ../nbs/31_sample.ipynb #0a54e6d3
 SCHEDULERS = dict(ddim='DDIMScheduler', pndm='PNDMScheduler', euler='EulerDiscreteScheduler', dpmsolver='DPMSolverMultistepScheduler')
 
-def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, or a LoRA folder with recap_lora.json
+def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, a LoRA folder with recap_lora.json, or a unet/ + text_encoder/ folder with base.json
                   scheduler:str='ddim', # one of SCHEDULERS
                   device='cpu', # where it runs
                   dtype=None, # torch dtype (default float32)
@@ -38,6 +38,12 @@ def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, or a LoRA fo
         base = json.loads((p / 'recap_lora.json').read_text())['base']
         pipe = StableDiffusionPipeline.from_pretrained(resolve_model(base), **kw)
         pipe.load_lora_weights(p); pipe.fuse_lora(); pipe.unload_lora_weights()
+    elif (p / 'base.json').exists() and not (p / 'model_index.json').exists():  # a shipped fine-tune: its UNet and text encoder over its base
+        from diffusers import UNet2DConditionModel
+        from transformers import CLIPTextModel
+        parts = dict(unet=UNet2DConditionModel.from_pretrained(p / 'unet'), text_encoder=CLIPTextModel.from_pretrained(p / 'text_encoder'))
+        pipe = StableDiffusionPipeline.from_pretrained(resolve_model(json.loads((p / 'base.json').read_text())['base']), **parts, **kw)
+        pipe.unet.to(kw['dtype']); pipe.text_encoder.to(kw['dtype'])
     else:
         try: pipe = StableDiffusionPipeline.from_pretrained(resolve_model(str(spec)), **kw)
         except (OSError, ValueError) as e:

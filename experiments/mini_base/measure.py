@@ -29,9 +29,9 @@ from recap_nb.mini.alignment import prompt_spec
 N_SCENES, SEEDS = 100, 2
 SAMPLING = SampleCfg(n_per_prompt=SEEDS, resolution=64, batch_size=50)
 
-def prompt_set() -> tuple:
-    "The fixed prompts and the eval scenes' renders."
-    ev = make_split(N_SCENES, seed=0, split='eval')
+def prompt_set(n_scenes:int=N_SCENES) -> tuple:
+    "The fixed prompts and the eval scenes' renders (scenes 0 to n_scenes-1 of the `eval` split; this script uses 100)."
+    ev = make_split(n_scenes, seed=0, split='eval')
     ep = eval_prompts(ev).to_pandas()
     ep['spec'] = [json.dumps(prompt_spec(s, t)) for s, t in zip(ep.subset, ep.target)]
     return swap_twins(ep), ev
