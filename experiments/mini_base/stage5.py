@@ -24,10 +24,10 @@ STEPS, WARMUP = 3000, 100
 PINNED = dict(data=dict(max_rows=None), evaluate=dict(feature_model='clip:mini:clip'),
               sample=dict(steps=50, n_per_prompt=4, prompts_per_subset=None))
 
-def stage5_data():
-    "The stage-5 training rows: the pretrain split with FRAC of its alt-text restated to carry a fact."
+def stage5_data(frac:float=FRAC, fact_seed:int=SEED):
+    "The training rows: the pretrain split with `frac` of its alt-text restated to carry a fact (stage 5: FRAC, seed SEED)."
     ds = make_split(DATA['n'], seed=DATA['seed'], split=DATA['split'], num_proc=1)
-    return alttext_with_facts(ds, frac=FRAC, seed=SEED).select_columns(['image', 'alttext'])
+    return alttext_with_facts(ds, frac=frac, seed=fact_seed).select_columns(['image', 'alttext'])
 
 def main(out:str, threads:int=1):
     torch.set_num_threads(threads)

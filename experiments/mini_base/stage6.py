@@ -12,17 +12,11 @@ from pathlib import Path
 import torch
 from recap_nb.core import load_config
 from recap_nb.finetune import train
-from recap_nb.mini.world import make_split, alttext_with_facts
-from stage5 import DATA, STAGE5, PINNED, WARMUP
+from stage5 import STAGE5, PINNED, WARMUP, stage5_data
 
 FRAC, FACT_SEED = 0.5, 1          # half the rows state a fact, phrased afresh (stage 5 used 0.18, seed 0)
 STAGE6 = {**STAGE5, 'lr': 3e-4}   # stages 2-3 of the shipped base ran at 5e-4, stage 5 at 1e-4
 STEPS = 2500
-
-def stage6_data():
-    "The stage-6 training rows: the same pretrain scenes, FRAC of their alt-text restated to carry a fact."
-    ds = make_split(DATA['n'], seed=DATA['seed'], split=DATA['split'], num_proc=1)
-    return alttext_with_facts(ds, frac=FRAC, seed=FACT_SEED).select_columns(['image', 'alttext'])
 
 def main(out:str, threads:int=1):
     torch.set_num_threads(threads)
@@ -31,7 +25,7 @@ def main(out:str, threads:int=1):
     cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage6'), **PINNED,
                                              finetune=dict(model=str(base.resolve()), steps=STEPS, **STAGE6)))
     t0 = time.time()
-    res = train(cfg, stage6_data(), if_exists='resume', warmup_steps=WARMUP, progress=False)
+    res = train(cfg, stage5_data(FRAC, FACT_SEED), if_exists='resume', warmup_steps=WARMUP, progress=False)
     print(f'stage 6 done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
 
 if __name__ == '__main__': main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)
