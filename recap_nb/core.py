@@ -4,9 +4,9 @@
 
 # %% ../nbs/00_core.ipynb #6a142aae
 from __future__ import annotations
-import dataclasses, difflib, hashlib, importlib.metadata, json, logging, math, os, platform, random, subprocess, time, typing
+import hashlib, importlib.metadata, json, logging, math, os, platform, random, subprocess, time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import fields, asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -14,8 +14,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import yaml
 
-from .config import (_f, MIXED_PRECISION, WorldCfg, DataCfg, CaptionerCfg, RecaptionCfg, FinetuneCfg, SampleCfg, EvalCfg,
-                             RunConfig, ConfigError, _unknown_key, _coerce, _check_constraints, build_section)  # re-exported
+from .config import (MIXED_PRECISION, WorldCfg, DataCfg, CaptionerCfg, RecaptionCfg, FinetuneCfg, SampleCfg, EvalCfg,
+                             RunConfig, ConfigError, build_section)  # re-exported
 
 log = logging.getLogger(__name__)
 

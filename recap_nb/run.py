@@ -18,8 +18,9 @@ if 'miniworld' not in PLUGINS.get('annotations', {}): register_plugin('annotatio
 
 # %% auto #0
 __all__ = ['log', 'ABLATIONS', 'STAGES', 'CLAIMS', 'TABLE_TITLES', 'stage_done', 'cpu_seconds', 'run_stage', 'arm_folder_name',
-           'run_config', 'run_prompts', 'import_annotations', 'annotation_notebook', 'annotations_of', 'run_pipeline',
-           'report_of', 'md_table', 'claim_sentences', 'long_runs_section', 'recaption_table3', 'write_run_report']
+           'run_config', 'run_prompts', 'source_annotations', 'import_annotations', 'annotation_notebook',
+           'annotations_of', 'run_pipeline', 'report_of', 'md_table', 'claim_sentences', 'long_runs_section',
+           'recaption_table3', 'write_run_report']
 
 # %% ../nbs/91_run.ipynb #e0f10e42
 def stage_done(folder) -> bool:
@@ -80,6 +81,15 @@ def run_prompts(cfg:RunConfig) -> pd.DataFrame:
     return pd.concat(parts).sort_values('prompt_id').reset_index(drop=True)
 
 # %% ../nbs/91_run.ipynb #722a85a8
+def source_annotations(cfg:RunConfig):
+    "The images (and any human captions) of the registered `annotations` source named by data.annotations, else data.source."
+    known = PLUGINS.get('annotations', {})
+    name = cfg.data.annotations or cfg.data.source
+    if name not in known:
+        raise ConfigError(f"data.annotations or data.source={name!r} names no registered annotations (the captioner's human captions); "
+                          f"registered: {', '.join(known)}. Register one with core.register_plugin('annotations', name, 'module:function')")
+    return plugin('annotations', name)(cfg)
+
 def import_annotations(cfg:RunConfig, # the run (its annotations source gives the images)
                        jsonl, # the caption writer's log: {id, field: human_short|human_long, value} records
                       ) -> Path:
@@ -87,7 +97,7 @@ def import_annotations(cfg:RunConfig, # the run (its annotations source gives th
     from recap_nb.core import stage_run
     from recap_nb.widgets import JsonlLog
     caps = JsonlLog(jsonl).latest
-    ds = plugin('annotations', cfg.data.annotations or cfg.data.source)(cfg)
+    ds = source_annotations(cfg)
     missing = [i for i in ds['id'] if not all(str(caps.get(i, {}).get(f) or '').strip() for f in ('human_short', 'human_long'))]
     if missing: raise ValueError(f"{jsonl}: {len(missing)} of {len(ds)} images lack a short or a long caption, e.g. ids {missing[:5]}")
     if extra := sorted(set(caps) - set(ds['id'])): log.warning("%s: %d ids are not images of the source, ignored: %s", jsonl, len(extra), extra[:5])
@@ -112,7 +122,7 @@ def annotation_notebook(preset:str, # the run's preset
     code = (f"from recap_nb.run import run_config, annotations_of\nfrom recap_nb.widgets import CaptionWriter\n\n"
             f"cfg = run_config({preset!r}, {str(out)!r}, {list(overrides)!r})\n"
             f"writer = CaptionWriter(annotations_of(cfg), {str(jsonl)!r}, id_col='id')\nwriter.view()")
-    def cell(kind, src): return dict(cell_type=kind, metadata={}, source=src, **(dict(outputs=[], execution_count=None) if kind == 'code' else {}))
+    def cell(kind, src): return dict(cell_type=kind, id=kind, metadata={}, source=src, **(dict(outputs=[], execution_count=None) if kind == 'code' else {}))
     nb = dict(nbformat=4, nbformat_minor=5, cells=[cell('markdown', intro), cell('code', code)],
               metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')))
     path = out / 'annotate.ipynb'
@@ -126,12 +136,7 @@ def annotations_of(cfg:RunConfig):
     if stage_done(mine):
         import datasets
         return datasets.load_from_disk(str(mine / 'dataset'))
-    known = PLUGINS.get('annotations', {})
-    name = cfg.data.annotations or cfg.data.source
-    if name not in known:
-        raise ConfigError(f"data.annotations or data.source={name!r} names no registered annotations (the captioner's human captions); "
-                          f"registered: {', '.join(known)}. Register one with core.register_plugin('annotations', name, 'module:function')")
-    return plugin('annotations', name)(cfg)
+    return source_annotations(cfg)
 
 def _stage_captioner(cfg):
     from recap_nb.captioner_train import finetune_captioner

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from recap_nb.core import SampleCfg
 from recap_nb.sample import generate
-from recap_nb.evaluate import score_detections, battery_table, swap_twins, swap_units
+from recap_nb.evaluate import score_detections, battery_table, swap_twins, swap_units, _specs
 from recap_nb.mini.world import make_split, eval_prompts
 from recap_nb.mini.alignment import prompt_spec
 
@@ -63,7 +63,7 @@ def main(out:str, *models:str):
     man = generate(pipes, ep[['prompt_id', 'prompt', 'noise_id']], out / 'samples', SAMPLING, progress=True)
     man['path'] = [str(out / 'samples' / p) if not Path(p).is_absolute() else p for p in man.path]
     man = pd.concat([man, shuffled(man, ep), truth_manifest(ep, ev, out / 'truth')], ignore_index=True)
-    units = score_detections(man, {p: json.loads(s) for p, s in zip(ep.prompt_id, ep.spec)}, 'mini:sceneparser', progress=True)
+    units = score_detections(man, _specs(ep), 'mini:sceneparser', progress=True)
     units = pd.concat([units, swap_units(units)], ignore_index=True)
     units.to_parquet(out / 'units.parquet')
     table = battery_table(units, n_boot=1000)

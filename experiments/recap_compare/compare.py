@@ -207,7 +207,7 @@ def paired_differences(units:pd.DataFrame, ref_f, feats:dict, n_boot:int) -> pd.
     frames, rows = _battery_frames(units), []
     for a, b in CONTRASTS:
         if not {a, b} <= set(units.model): continue
-        rows += [dict(stat_difference(frames, a, b, m, n_boot), method='battery statistic, paired prompt bootstrap') for m in BATTERY if m in BATTERY and BATTERY[m][0] in frames]
+        rows += [dict(stat_difference(frames, a, b, m, n_boot), method='battery statistic, paired prompt bootstrap') for m in BATTERY if BATTERY[m][0] in frames]
         rows.append(dict(fid_difference(ref_f, feats, a, b, n_boot), method='FID, paired prompt bootstrap'))
         for u in UNIT_METRICS:
             try: rows.append(dict(paired_difference(units, a, b, u, n_boot), method='evaluate.paired_difference (unit mean; count as |error|)'))
@@ -245,12 +245,12 @@ def sample_step(d, step:int, scenes:int, arms, sampling, max_prompts:int|None, p
 
 def measure_step(d, step:int, scenes:int=100, arms=tuple(ARMS), n_boot:int=1000, sampling=None, max_prompts:int|None=None, progress:bool=True) -> Path:
     "Stage 3: sample and score the base and every arm's checkpoint at `step`; writes table.csv, diffs.csv, report.md."
-    from recap_nb.evaluate import battery_table, swap_units
+    from recap_nb.evaluate import battery_table, swap_units, _specs
     from recap_nb.fid import feature_fn
     torch.set_num_threads(1)
     man, ep, ev = sample_step(d, step, scenes, arms, sampling or measure.SAMPLING, max_prompts, progress)
     out = measure_folder(d, scenes); folder = out / f'step-{step:07d}'; folder.mkdir(parents=True, exist_ok=True)
-    specs = {p: json.loads(s) for p, s in zip(ep.prompt_id, ep.spec)}
+    specs = _specs(ep)
     scored = pd.concat([man, measure.shuffled(man, ep), measure.truth_manifest(ep, ev, out / 'truth')], ignore_index=True)
     units = scored_units(scored, specs, out / 'units', progress)
     units = pd.concat([units, swap_units(units)], ignore_index=True)
@@ -333,10 +333,10 @@ def ship(d, arm:str, to, command:str|None=None) -> Path:
     (tmp / 'base.json').write_text(json.dumps(dict(base=base_ref(base), shared=shared_checksums(base), arm=arm, step=state['step']), indent=1))
     import datasets
     ids = datasets.load_from_disk(str(Path(d) / 'data' / arm))['id']
-    (tmp / 'train_log.json').write_text(json.dumps(dict(arm=arm, step=state['step'], losses=state['losses'], seed=cfg.seed, calls=train_calls(d, arm),
-        finetune=_plain(cfg)['finetune'], config=_plain(cfg),
+    steps, calls, plain = state['step'], train_calls(d, arm), _plain(cfg)
+    (tmp / 'train_log.json').write_text(json.dumps(dict(arm=arm, step=steps, losses=state['losses'], seed=cfg.seed, calls=calls,
+        finetune=plain['finetune'], config=plain,
         data=dict(rows=len(ids), first_id=ids[0], last_id=ids[-1], ids_sha256=_ids_sha(ids))), indent=1))
-    steps, calls = state['step'], train_calls(d, arm)
     threads = calls[0]['threads'] if calls else 1
     (tmp / 'COMMAND').write_text((command or f"python experiments/recap_compare/compare.py captions {d} && python experiments/recap_compare/compare.py "
                                   f"train {d} {arm} --base {base} --steps {steps} --threads {threads}") + '\n')
@@ -358,17 +358,14 @@ def _ids_sha(ids) -> str:
     return hashlib.sha256('\n'.join(ids).encode()).hexdigest()
 
 def load_long(folder, device='cpu'):
-    "A shipped long run as a `StableDiffusionPipeline`: the base's VAE/tokenizer/scheduler (checked) + the folder's UNet and text encoder."
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextModel
-    from recap_nb.core import resolve_model, verify_checksums
+    "A shipped long run as a `StableDiffusionPipeline` (`sample.load_pipeline`), after checking its checksums and its base's shared VAE/tokenizer/scheduler."
+    from recap_nb.core import verify_checksums
+    from recap_nb.sample import load_pipeline
     folder = Path(verify_checksums(folder)); b = json.loads((folder / 'base.json').read_text())
     if (now := shared_checksums(b['base'])) != b['shared']:
         raise ValueError(f"{folder}: the base {b['base']} has other shared parts than it was fine-tuned with: "
                          f"{sorted(k for k in set(now) | set(b['shared']) if now.get(k) != b['shared'].get(k))}")
-    return StableDiffusionPipeline.from_pretrained(resolve_model(b['base']), unet=UNet2DConditionModel.from_pretrained(folder / 'unet'),
-                                                   text_encoder=CLIPTextModel.from_pretrained(folder / 'text_encoder'),
-                                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False).to(device)
+    return load_pipeline(str(folder), device=device)
 
 def verify(d, arm:str, shipped, steps:int|None=None, threads:int|None=None, progress:bool=True) -> dict:
     "Rerun the shipped arm's fine-tune to its first checkpoint (or `steps`) in `DIR/verify` and compare the losses bit for bit."
