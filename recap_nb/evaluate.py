@@ -317,24 +317,30 @@ BATTERY['swap test (layout flips)'] = ('swap_flip', lambda g: g.value.mean())
 from .fid import fid, fid_note, feature_fn, boot_fid, object_crops, open_images, _crop  # FID lives in nbs/42_fid.ipynb
 
 # %% ../nbs/40_evaluate.ipynb #635bbb72
-def fid_rows(manifest:pd.DataFrame, reference:list, features, detector=None, root=None, n_boot:int=200, seed:int=0) -> list:
+def _labels(specs:dict, prompt_ids) -> list: return [[o['label'] for o in specs[p]['objects']] for p in prompt_ids]
+
+def fid_rows(manifest:pd.DataFrame, reference:list, features, detector=None, root=None, n_boot:int=200, seed:int=0,
+             specs:dict|None=None, # prompt_id -> spec: what a detector that needs queries (OWLv2) is asked to find
+            ) -> list:
     "FID (and O-FID with a detector) of each model's images against `reference` images, as tidy-table rows with `n`, `n_ref` and a `note`."
     if len(reference) < 2: raise ValueError(f"fid_rows: {len(reference)} reference images; FID needs at least 2")
     feat = feature_fn(features)
     ref_f = feat(reference)
     det = (load_detector(detector) if isinstance(detector, str) else detector) if detector is not None else None
-    ref_crops = object_crops(reference, det.detect(reference)) if det is not None else []
+    every_label = sorted({l for q in _labels(specs, specs) for l in q}) if specs else []
+    ref_crops = object_crops(reference, det.detect(reference, [every_label] * len(reference) if specs else None)) if det is not None else []
     row = lambda m, metric, r: dict(model=m, metric=metric, value=r['value'], ci_low=r['ci_low'], ci_high=r['ci_high'], n=r['n_gen'], n_ref=r['n_real'], note=r['note'])
     rows = []
     for m, g in manifest.groupby('model', sort=False):
         ims = open_images(g.path, root, f'FID of model {m!r}: ')
         rows.append(row(m, 'FID', boot_fid(ref_f, feat(ims), g.prompt_id.values, n_boot, seed)))
         if det is not None:
-            crops = object_crops(ims, det.detect(ims))
+            crops = object_crops(ims, det.detect(ims, _labels(specs, g.prompt_id) if specs else None))
             if len(crops) > 1 and len(ref_crops) > 1:
                 rows.append(row(m, 'O-FID', boot_fid(feat([c for _, c in ref_crops]), feat([c for _, c in crops]), g.prompt_id.values[[i for i, _ in crops]], n_boot, seed)))
             else: log.warning("O-FID of model %s: %d generated and %d reference object crops; at least 2 of each are needed", m, len(crops), len(ref_crops))
     return rows
+
 
 # %% ../nbs/40_evaluate.ipynb #b7e80ec7
 BATTERY.update({'CLIP score': ('clip_score', lambda g: g.value.mean()), 'PA (CLIP)': ('pa_clip', lambda g: g.value.mean()),
@@ -381,7 +387,7 @@ def evaluate_samples(manifest:pd.DataFrame, # model, prompt_id, seed, path
     if clip is not None:
         units = pd.concat([units, clip_unit_rows(manifest, prompts, clip, root)], ignore_index=True)
     table = battery_table(units, n_boot)
-    if reference is not None: table = pd.concat([table, pd.DataFrame(fid_rows(manifest, reference, features, detector, root, min(n_boot, 200)))], ignore_index=True)
+    if reference is not None: table = pd.concat([table, pd.DataFrame(fid_rows(manifest, reference, features, detector, root, min(n_boot, 200), specs=specs))], ignore_index=True)
     return table, units
 
 # %% ../nbs/40_evaluate.ipynb #5eeb206f
