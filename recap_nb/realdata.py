@@ -41,7 +41,10 @@ def heldout_reference(cfg) -> list:
         raise ValueError(f'the geneval FID reference streams held-out real images of a Hugging Face data.source; data.source='
                          f'{dc.source!r} is not one (offline, evaluate on the mini world: --preset colab-mini)')
     if dc.heldout_split: split, skip = dc.heldout_split, 0
-    elif dc.max_rows: split, skip = dc.split, dc.max_rows
+    elif dc.max_rows and dc.streaming: split, skip = dc.split, dc.max_rows  # streamed training = the first max_rows raw rows
+    elif dc.max_rows:  # loaded whole, training keeps the first max_rows *valid* rows: where it ends depends on the rows skipped
+        raise ValueError(f'{dc.source}: without data.streaming, data.max_rows counts valid rows, so the rows after it may be training data; '
+                         f'set data.heldout_split for the FID reference')
     else: raise ValueError(f'{dc.source}: set data.heldout_split (or data.max_rows) so that the FID reference is not training data')
     ds, rep = load_image_text(dc.source, kind='hub', columns=dc.columns or None, split=split, load_kwargs=dc.load_kwargs or None,
                               stream=n, stream_skip=skip, non_rgb='convert')
