@@ -244,17 +244,19 @@ def claim_sentences(units:pd.DataFrame, a:str, b:str, n_boot:int=2000, seed:int=
 def long_runs_section(root=None) -> str:
     "What `data/` holds of the shipped long fine-tunes (folders data/mini_t2i_long*/ with an evaluate/results.csv), said plainly."
     from recap_nb.core import data_dir
-    from recap_nb.evaluate import render_table
+    from recap_nb.evaluate import render_table, TABLE1
     found = sorted((Path(root) if root else data_dir()).glob('mini_t2i_long*/evaluate/results.csv'))
+    metrics = [*TABLE1, 'count MAE', 'PA given both found', 'swap test (layout flips)', 'SOA (standard noun)', 'SOA (synonym)']
     if not found:
         return ("No long runs are shipped yet: `data/` has no `mini_t2i_long*` folder with evaluated results, so this section "
                 "has no numbers. They are the long fine-tunes of the science issue, to be shipped in a later session.")
     parts = ["These are the **shipped long fine-tunes** (not this run), evaluated by the same code. Reproduce each with the "
-             "command in its `COMMAND` file."]
+             "command in its `COMMAND` file; the paired comparison of the arms is in `experiments/recap_compare/README.md`."]
     for f in found:
-        cmd = f.parent.parent / 'COMMAND'
-        parts += [f"### {f.parent.parent.name}", f"`{cmd.read_text().strip()}`" if cmd.exists() else "(no COMMAND file)",
-                  render_table(pd.read_csv(f))]
+        cmd, res = f.parent.parent / 'COMMAND', pd.read_csv(f)
+        where = ', '.join(f"{c.replace('_', ' ')} {res[c].iloc[0]}" for c in ('step', 'eval_scenes') if c in res.columns)
+        parts += [f"### {f.parent.parent.name}" + (f" ({where})" if where else ''),
+                  f"`{cmd.read_text().strip()}`" if cmd.exists() else "(no COMMAND file)", render_table(res, metrics)]
     return '\n\n'.join(parts)
 
 def recaption_table3(cfg:RunConfig) -> pd.DataFrame:

@@ -3,6 +3,7 @@ datasets, resumable training, measurement and curve, shipping, loading with plai
 import json, sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -125,7 +126,28 @@ def test_report_lists_a_shipped_folder(run, tmp_path):
     (to / 'evaluate').mkdir()
     compare.arm_results(run['d'], 'alttext', 2, scenes_tried=(4,)).to_csv(to / 'evaluate' / 'results.csv', index=False)
     md = long_runs_section(tmp_path)
-    assert '### mini_t2i_long_alttext' in md and 'compare.py' in md and '| Alttext |' in md and '| Baseline |' in md
+    assert '### mini_t2i_long_alttext (step 2, eval scenes 0-3)' in md and 'compare.py' in md and '| Alttext |' in md and '| Baseline |' in md
+    assert 'count MAE' in md.split('| model |')[1].splitlines()[0]  # the comparison's primary metrics are columns too
+
+@pytest.mark.parametrize('arm', ['alttext', 'recap'])
+def test_shipped_long_runs_load_with_plain_diffusers(arm):
+    "The shipped long fine-tunes (data/mini_t2i_long_<arm>): checksums, base checksums, results and a plain-diffusers load."
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel
+    from recap_nb.core import data_dir, verify_checksums, sha256_file
+    folder = data_dir() / f'mini_t2i_long_{arm}'
+    if not folder.exists(): pytest.skip(f'{folder} not shipped')
+    verify_checksums(folder)
+    base = json.loads((folder / 'base.json').read_text())
+    assert base['arm'] == arm and all(sha256_file(data_dir() / 'mini_t2i' / f) == h for f, h in base['shared'].items())
+    log = json.loads((folder / 'train_log.json').read_text())
+    assert len(log['losses']) == log['step'] == base['step'] and f"--steps {log['step']}" in (folder / 'COMMAND').read_text()
+    res = pd.read_csv(folder / 'evaluate' / 'results.csv')
+    assert set(res.model) == {'Baseline', compare.LABEL[arm]} and set(res.step) == {log['step']}
+    pipe = StableDiffusionPipeline.from_pretrained(data_dir() / 'mini_t2i', unet=UNet2DConditionModel.from_pretrained(folder / 'unet'),
+                                                   text_encoder=CLIPTextModel.from_pretrained(folder / 'text_encoder'), safety_checker=None)
+    im = pipe('a red circle', num_inference_steps=2, height=64, width=64, output_type='np', generator=torch.Generator().manual_seed(0)).images
+    assert im.shape == (1, 64, 64, 3) and np.isfinite(im).all()
 
 def test_ship_refuses_to_take_data_over_the_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(compare, 'data_dir', lambda: tmp_path)
