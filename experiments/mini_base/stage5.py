@@ -29,12 +29,15 @@ def stage5_data(frac:float=FRAC, fact_seed:int=SEED):
     ds = make_split(DATA['n'], seed=DATA['seed'], split=DATA['split'], num_proc=1)
     return alttext_with_facts(ds, frac=frac, seed=fact_seed).select_columns(['image', 'alttext'])
 
-def main(out:str, threads:int=1):
+def run_stage(name:str, out_dir:Path, base:Path, steps:int, settings:dict, data, threads:int=1):
+    "Continue the pipeline `base` for `steps` steps of `settings` on `data` as a resumable `finetune` run in `out_dir`."
     torch.set_num_threads(threads)
-    cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage5'), **PINNED,
-                                             finetune=dict(model=str(data_dir() / 'mini_t2i'), steps=STEPS, **STAGE5)))
+    cfg = load_config('mini', overrides=dict(out_dir=str(out_dir), **PINNED,
+                                             finetune=dict(model=str(Path(base).resolve()), steps=steps, **settings)))
     t0 = time.time()
-    res = train(cfg, stage5_data(), if_exists='resume', warmup_steps=WARMUP, progress=False)
-    print(f'stage 5 done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
+    res = train(cfg, data, if_exists='resume', warmup_steps=WARMUP, progress=False)
+    print(f'{name} done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
+
+def main(out:str, threads:int=1): run_stage('stage 5', Path(out) / 'stage5', data_dir() / 'mini_t2i', STEPS, STAGE5, stage5_data(), threads)
 
 if __name__ == '__main__': main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -6,26 +6,18 @@ a larger fact share and a higher learning rate (the one follow-up, chosen before
 
 Reads OUT/stage5/mini/finetune/pipeline, writes OUT/stage6/ (checkpoints every 250 steps, losses, the final pipeline).
 """
-import sys, time
+import sys
 from pathlib import Path
 
-import torch
-from recap_nb.core import load_config
-from recap_nb.finetune import train
-from stage5 import STAGE5, PINNED, WARMUP, stage5_data
+from stage5 import STAGE5, run_stage, stage5_data
 
 FRAC, FACT_SEED = 0.5, 1          # half the rows state a fact, phrased afresh (stage 5 used 0.18, seed 0)
 STAGE6 = {**STAGE5, 'lr': 3e-4}   # stages 2-3 of the shipped base ran at 5e-4, stage 5 at 1e-4
 STEPS = 2500
 
 def main(out:str, threads:int=1):
-    torch.set_num_threads(threads)
     base = Path(out) / 'stage5' / 'mini' / 'finetune' / 'pipeline'
     if not (base / 'model_index.json').exists(): raise FileNotFoundError(f'{base}: run stage5.py {out} first')
-    cfg = load_config('mini', overrides=dict(out_dir=str(Path(out) / 'stage6'), **PINNED,
-                                             finetune=dict(model=str(base.resolve()), steps=STEPS, **STAGE6)))
-    t0 = time.time()
-    res = train(cfg, stage5_data(FRAC, FACT_SEED), if_exists='resume', warmup_steps=WARMUP, progress=False)
-    print(f'stage 6 done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
+    run_stage('stage 6', Path(out) / 'stage6', base, STEPS, STAGE6, stage5_data(FRAC, FACT_SEED), threads)
 
 if __name__ == '__main__': main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)

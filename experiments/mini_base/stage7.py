@@ -9,13 +9,12 @@ base computes until it trains) and continues it with stage 6's data and learning
 
 Writes OUT/stage7/graft (the grafted pipeline, step 0) and OUT/stage7/run (a `finetune` run: checkpoints, losses, pipeline).
 """
-import shutil, sys, time
+import shutil, sys
 from pathlib import Path
 
 import torch
-from recap_nb.core import data_dir, load_config
-from recap_nb.finetune import train
-from stage5 import STAGE5, PINNED, WARMUP, stage5_data
+from recap_nb.core import data_dir
+from stage5 import run_stage, stage5_data
 from stage6 import FRAC, FACT_SEED, STAGE6
 
 STEPS = 2500
@@ -39,13 +38,8 @@ def graft_cross_attention(src:Path, dst:Path) -> Path:
     return dst
 
 def main(out:str, threads:int=1):
-    torch.set_num_threads(threads)
     root = Path(out) / 'stage7'
     base = graft_cross_attention(data_dir() / 'mini_t2i', root / 'graft')
-    cfg = load_config('mini', overrides=dict(out_dir=str(root / 'run'), **PINNED,
-                                             finetune=dict(model=str(base.resolve()), steps=STEPS, **STAGE6)))
-    t0 = time.time()
-    res = train(cfg, stage5_data(FRAC, FACT_SEED), if_exists='resume', warmup_steps=WARMUP, progress=False)
-    print(f'stage 7 done in {(time.time() - t0) / 60:.1f} min this call: {res}', flush=True)
+    run_stage('stage 7', root / 'run', base, STEPS, STAGE6, stage5_data(FRAC, FACT_SEED), threads)
 
 if __name__ == '__main__': main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)
