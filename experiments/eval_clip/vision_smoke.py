@@ -5,7 +5,6 @@ scenes, batch 64, lr 1e-3 (warmup 50), seed 0; prints the shape probe of the ima
 """
 import sys, time, json, numpy as np, torch
 torch.set_num_threads(1)
-from transformers import CLIPModel
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
 from recap_nb.mini.world import make_split
 from recap_nb.mini.evalclip import scene_targets, shape_probe, CLIP_MEAN, CLIP_STD, _adamw
@@ -18,9 +17,10 @@ spec = importlib.util.spec_from_file_location('pilot', 'experiments/eval_clip/pi
 DENSE, STEPS = float(sys.argv[1]), int(sys.argv[2])
 seed_everything(0); rng = np.random.default_rng(0)
 tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
-model = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **P.MODEL))[0]; clip = load_clip(str(WORK / 'init'))
+model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **P.MODEL))
 px_all = _to_uint8(list(tr['image']), 64)
 mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
+def norm(px): return (px.float() / 255 - mean) / std  # uint8 -> the CLIP-normalised input train_eval_clip feeds
 T = torch.from_numpy(np.stack([scene_targets(s) for s in scenes])); C = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in scenes]))
 head = torch.nn.Linear(128, T.shape[1]); dhead = torch.nn.Linear(96, len(CLASSES))
 params = torch.nn.ModuleList([model.vision_model, model.visual_projection, head, dhead]); opt = _adamw(params, 1e-3, 0.1)
@@ -28,7 +28,7 @@ t0 = time.time()
 for step in range(STEPS):
     idx = rng.choice(len(scenes), 64, replace=False)
     for g in opt.param_groups: g['lr'] = lr_at(step, STEPS, 1e-3, 50)
-    x = (px_all[idx].float() / 255 - mean) / std
+    x = norm(px_all[idx])
     vis = model.vision_model(pixel_values=x); f = model.visual_projection(vis.pooler_output)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(head(f), T[idx])
     if DENSE: loss = loss + DENSE * torch.nn.functional.cross_entropy(dhead(vis.last_hidden_state[:, 1:]).reshape(-1, len(CLASSES)), C[idx].reshape(-1))
@@ -36,7 +36,7 @@ for step in range(STEPS):
     if step % 50 == 0: print(step, round(loss.item(), 3), f'{time.time()-t0:.0f}s', flush=True)
 model.eval()
 with torch.no_grad():
-    x = (px_all[:4].float() / 255 - mean) / std
+    x = norm(px_all[:4])
     a = model.visual_projection(model.vision_model(pixel_values=x).pooler_output); b = model.get_image_features(pixel_values=x)
     b = b if hasattr(b, 'norm') else b.pooler_output
     print('same as get_image_features:', torch.allclose(a, b, atol=1e-5))
@@ -44,12 +44,11 @@ from recap_nb.mini.evalclip import single_object_scenes, linear_probe_accuracy
 from recap_nb.mini.world import render_scene
 sc = single_object_scenes(1000, 0); y = np.array([s['groups'][0]['shape'] for s in sc])
 with torch.no_grad():
-    xx = (_to_uint8([render_scene(s) for s in sc], 64).float() / 255 - mean) / std
+    xx = norm(_to_uint8([render_scene(s) for s in sc], 64))
     v = model.vision_model(pixel_values=xx); tok = v.last_hidden_state[:, 1:]
-    obj = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in sc])).reshape(len(sc), -1) >= 5
+    C2 = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in sc])).reshape(len(sc), -1); obj = C2 >= 5  # ids 0-4: backgrounds
     pooled_obj = ((tok * obj[..., None]).sum(1) / obj.sum(1, keepdim=True).clamp(min=1)).numpy()
     pred = dhead(tok).argmax(-1)
-    C2 = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in sc])).reshape(len(sc), -1)
 print('object-cell dense acc', float((pred[obj] == C2[obj]).float().mean()), 'probe on object-patch mean', linear_probe_accuracy(pooled_obj[:600], y[:600], pooled_obj[600:], y[600:]),
       'probe on pooler', linear_probe_accuracy(v.pooler_output.numpy()[:600], y[:600], v.pooler_output.numpy()[600:], y[600:]))
-print('dense', DENSE, 'steps', STEPS, 'shape probe', shape_probe((model, clip[1], clip[2])), f'{time.time()-t0:.0f}s')
+print('dense', DENSE, 'steps', STEPS, 'shape probe', shape_probe((model, tok_, pre)), f'{time.time()-t0:.0f}s')

@@ -29,7 +29,8 @@ def graft_cross_attention(src:Path, dst:Path) -> Path:
     down[0], up[-1] = 'CrossAttnDownBlock2D', 'CrossAttnUpBlock2D'
     new = UNet2DConditionModel.from_config({**old.config, 'down_block_types': tuple(down), 'up_block_types': tuple(up)})
     missing, unexpected = new.load_state_dict(old.state_dict(), strict=False)
-    if unexpected or not all(('down_blocks.0.attentions' in k) or ('up_blocks.2.attentions' in k) for k in missing):
+    grafted = ('down_blocks.0.attentions.', f'up_blocks.{len(up) - 1}.attentions.')  # the only weights the shipped UNet lacks
+    if unexpected or not all(k.startswith(grafted) for k in missing):
         raise RuntimeError(f'graft: unexpected keys {unexpected[:3]}, missing {missing[:3]}')
     with torch.no_grad():
         for blk in (new.down_blocks[0], new.up_blocks[-1]):
