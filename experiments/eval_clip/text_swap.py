@@ -13,14 +13,19 @@ from recap_nb.evaluate import swap_position
 
 def mean_cos(m, tok, a, b): return round(float((embed_texts(a, m, tok) * embed_texts(b, m, tok)).sum(1).mean()), 4)
 
+def swap_cosines(m, tok, scenes) -> dict:
+    "Mean cosine of a positional prompt and its swapped twin (trained relation and absolute phrasings), and of a shape edit."
+    out = {ph: mean_cos(m, tok, ps, [swap_position(p) for p in ps])
+           for ph in ('relation (trained)', 'absolute (trained)') for ps in [positional_prompts(scenes, PHRASINGS[ph])[1]]}
+    out['shape edit'] = mean_cos(m, tok, ['A red circle.', 'A blue square.', 'Two green crosses.'], ['A red square.', 'A blue circle.', 'Two green circles.'])
+    return out
+
+def eval_scenes(): return list(make_split(300, seed=0, split='eval')['scene'])
+
 def main(*specs):
     torch.set_num_threads(1)
-    scenes, tok = list(make_split(300, seed=0, split='eval')['scene']), CLIPTokenizer.from_pretrained(resolve_model('mini:clip'))
+    scenes, tok = eval_scenes(), CLIPTokenizer.from_pretrained(resolve_model('mini:clip'))
     for name, path in (s.split('=', 1) for s in specs):
-        m = CLIPModel.from_pretrained(resolve_model(path)).eval()
-        out = {ph: mean_cos(m, tok, ps, [swap_position(p) for p in ps])
-               for ph in ('relation (trained)', 'absolute (trained)') for ps in [positional_prompts(scenes, PHRASINGS[ph])[1]]}
-        out['shape edit'] = mean_cos(m, tok, ['A red circle.', 'A blue square.', 'Two green crosses.'], ['A red square.', 'A blue circle.', 'Two green circles.'])
-        print(name, out, flush=True)
+        print(name, swap_cosines(CLIPModel.from_pretrained(resolve_model(path)).eval(), tok, scenes), flush=True)
 
 if __name__ == '__main__': main(*sys.argv[1:])

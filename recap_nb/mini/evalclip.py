@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'OPPOSITE', 'REL_TEMPLATES', 'ABS_TEMPLATES', 'PROBES', 'PROBE_MIX', 'CLIP_MEAN', 'CLIP_STD', 'HELD_OUT',
            'PHRASINGS', 'group_phrase', 'relation_facts', 'mutate', 'object_probe', 'absolute_probe', 'relation_probe',
-           'caption_probe', 'draw_texts', 'scene_targets', 'contrastive_step', 'train_eval_clip',
-           'single_object_scenes', 'linear_probe_accuracy', 'shape_probe', 'positional_prompts', 'prefers_true',
-           'word_cosines']
+           'caption_probe', 'draw_texts', 'scene_targets', 'scene_centroids', 'centroid_loss', 'contrastive_step',
+           'train_eval_clip', 'single_object_scenes', 'linear_probe_accuracy', 'shape_probe', 'positional_prompts',
+           'prefers_true', 'word_cosines']
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #3c0d364a
 _NUMS = {1: 'a', 2: 'two', 3: 'three', 4: 'four'}
@@ -131,6 +131,20 @@ def scene_targets(scene:dict) -> np.ndarray:
         t[k] = 1; t[len(COLORS) * len(SHAPES) * (1 + _POSITIONS.index(g['position'])) + k] = 1
     return t
 
+# %% ../../nbs/86_pretrain_eval_clip.ipynb #cbb75da0
+def scene_centroids(scene:dict) -> np.ndarray:
+    "Float32 [24, 3], one row per (color, shape) kind: 1 if the scene holds it, then its objects' mean x and y, scaled from the image to [-2, 2] (zeros if absent)."
+    t, S = np.zeros((len(COLORS) * len(SHAPES), 3), np.float32), scene['image_size']
+    for g in scene['groups']:
+        k = COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
+        t[k] = [1, *(4 * (np.mean([[o['x'], o['y']] for o in g['objects']], 0) / S - .5))]
+    return t
+
+def centroid_loss(pred, target):
+    "Squared error of predicted centres `pred` [B, 48] against `scene_centroids` rows `target` [B, 24, 3], averaged over the kinds present."
+    present = target[..., 0]
+    return (((pred.view(*present.shape, 2) - target[..., 1:]) ** 2).sum(-1) * present).sum() / present.sum().clamp(min=1)
+
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #a057415a
 def _adamw(model, lr, weight_decay):
     "AdamW with CLIP's betas; no decay on biases, norms and embeddings."
@@ -170,6 +184,7 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
                     checkpoint_dir=None, checkpoint_every:int=0, # save_pretrained the model there every this many steps (0: never)
                     stop_after:int|None=None, # stop after this many steps of the `steps`-step schedule (None: run it all)
                     aux_weight:float=0., # weight of a linear head's loss reading `scene_targets` from the image features (0: none)
+                    centroid_weight:float=0., # weight of a linear head's `centroid_loss` regressing `scene_centroids` from them (0: none)
                    ) -> list:
     "Train `model` contrastively on scene probes: each row's true text competes with its minimal edits and all other rows' texts."
     import torch
@@ -179,11 +194,15 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
     pixels = _to_uint8(images, model.config.vision_config.image_size)
     mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
     model.to(device, get_dtype(dtype)).train()
-    aux, params = None, model
-    if aux_weight:
-        targets = torch.from_numpy(np.stack([scene_targets(s) for s in scenes])).to(device)
-        head = torch.nn.Linear(model.config.projection_dim, targets.shape[1]).to(device); params = torch.nn.ModuleList([model, head])
-        aux = lambda f: aux_weight * torch.nn.functional.binary_cross_entropy_with_logits(head(f.float()), targets[idx])
+    heads, aux_losses = [], []  # linear heads on the image features, thrown away after training
+    def add_head(weight, target_fn, loss_fn, width=None):
+        targets = torch.from_numpy(np.stack([target_fn(s) for s in scenes])).to(device)
+        heads.append(head := torch.nn.Linear(model.config.projection_dim, width or targets.shape[1]).to(device))
+        aux_losses.append(lambda f: weight * loss_fn(head(f.float()), targets[idx]))
+    if aux_weight: add_head(aux_weight, scene_targets, torch.nn.functional.binary_cross_entropy_with_logits)
+    if centroid_weight: add_head(centroid_weight, scene_centroids, centroid_loss, width=2 * len(COLORS) * len(SHAPES))
+    aux = (lambda f: sum(l(f) for l in aux_losses)) if aux_losses else None
+    params = torch.nn.ModuleList([model, *heads]) if heads else model
     opt, losses, order = _adamw(params, lr, weight_decay), [], np.zeros(0, int)
     pbar = tqdm(range(steps if stop_after is None else min(steps, stop_after)), disable=not progress, desc='train eval clip', mininterval=10)
     for step in pbar:
