@@ -6,6 +6,7 @@ head (`aux_weight=1.0`) from step 0, on one 6000-step schedule (lr 1e-3, warmup 
 checkpoint is measured with nbs/86's measurements on the eval split (500 scenes) and logged to DIR/measure.jsonl.
     python experiments/eval_clip/pilot.py train DIR [--stop-after N]   # checkpoints DIR/ckpt/step-N every 500 steps
     python experiments/eval_clip/pilot.py measure DIR                  # measures new checkpoints -> DIR/measure.jsonl
+Pilot 3 (README) is the same run with the centroid head from step 0: `train DIR --centroid-weight 1.0`.
 """
 import argparse, json, time
 from pathlib import Path
@@ -50,7 +51,8 @@ def measure_checkpoints(d:Path, tok):
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('cmd', choices=('train', 'measure')); ap.add_argument('dir')
-    ap.add_argument('--stop-after', type=int, default=None); a = ap.parse_args()
+    ap.add_argument('--stop-after', type=int, default=None); ap.add_argument('--centroid-weight', type=float, default=0.)
+    a = ap.parse_args()
     d = Path(a.dir); d.mkdir(parents=True, exist_ok=True); torch.set_num_threads(1)
     tok = CLIPTokenizer.from_pretrained(resolve_model('mini:clip'))
     if a.cmd == 'measure': return measure_checkpoints(d, tok)
@@ -58,7 +60,7 @@ def main():
     model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **MODEL))[0]
     t0 = time.time()
     train_eval_clip(model, tok, list(tr['image']), list(tr['scene']), steps=STEPS, batch_size=BATCH, lr=LR, warmup=WARMUP,
-                    max_negs=MAX_NEGS, seed=SEED, aux_weight=AUX, stop_after=a.stop_after,
+                    max_negs=MAX_NEGS, seed=SEED, aux_weight=AUX, centroid_weight=a.centroid_weight, stop_after=a.stop_after,
                     checkpoint_dir=d / 'ckpt', checkpoint_every=EVERY)
     print(f'trained in {(time.time() - t0) / 60:.1f} min', flush=True)
 

@@ -7,6 +7,7 @@ checkpoint every 500 steps. Each checkpoint gets the pilot's measurements, the p
 `position_smoke.probes` and the text-swap cosines of `text_swap.swap_cosines`, appended to DIR/measure.jsonl.
     python experiments/eval_clip/pilot2.py train DIR [--start runs/eval_clip_p8/ckpt/step-6000]
     python experiments/eval_clip/pilot2.py measure DIR         # measures checkpoints not yet measured (the start as step 0)
+(`measure` also serves pilot 3's DIR, written by `pilot.py train DIR --centroid-weight 1.0`: its processor is in DIR/init.)
 """
 import argparse, json, shutil, time
 from pathlib import Path
@@ -21,7 +22,8 @@ import pilot, position_smoke, text_swap
 STEPS, BATCH, LR, WARMUP, MAX_NEGS, AUX, CENTROID, SEED, EVERY = 2000, 64, 5e-4, 50, 3, 1.0, 1.0, 1, 500
 
 def measure_checkpoints(d:Path, tok):
-    ev, scenes, proc, done = make_split(500, seed=0, split='eval'), text_swap.eval_scenes(), load_clip(d / 'start')[2], pilot.measured(d)
+    ev, scenes, done = make_split(500, seed=0, split='eval'), text_swap.eval_scenes(), pilot.measured(d)
+    proc = load_clip(d / ('start' if (d / 'start').exists() else 'init'))[2]
     for ck in [d / 'start', *sorted((d / 'ckpt').glob('step-*'), key=lambda p: int(p.name.split('-')[1]))]:
         step = 0 if ck.name == 'start' else int(ck.name.split('-')[1])
         if step in done or not (ck / 'losses.json').exists(): continue
