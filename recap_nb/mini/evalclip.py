@@ -131,7 +131,7 @@ def scene_targets(scene:dict) -> np.ndarray:
         t[k] = 1; t[len(COLORS) * len(SHAPES) * (1 + _POSITIONS.index(g['position'])) + k] = 1
     return t
 
-# %% ../../nbs/86_pretrain_eval_clip.ipynb #cbb75da0
+# %% ../../nbs/86_pretrain_eval_clip.ipynb #c65e9897
 def scene_centroids(scene:dict) -> np.ndarray:
     "Float32 [24, 3], one row per (color, shape) kind: 1 if the scene holds it, then its objects' mean x and y, scaled from the image to [-2, 2] (zeros if absent)."
     t, S = np.zeros((len(COLORS) * len(SHAPES), 3), np.float32), scene['image_size']
