@@ -174,6 +174,18 @@ def _checkpoint(model, losses, folder):
     "Save the model and the losses so far to `folder`."
     model.save_pretrained(folder); (folder / 'losses.json').write_text(json.dumps([round(l, 4) for l in losses]))
 
+def _aux_heads(model, scenes:list, device, aux_weight:float=0., centroid_weight:float=0.) -> tuple:
+    "Linear heads on the image features (thrown away after training) and their weighted loss `aux(features, rows)`; ([], None) if both weights are 0."
+    import torch
+    terms = []
+    for weight, target_fn, loss_fn, width in ((aux_weight, scene_targets, torch.nn.functional.binary_cross_entropy_with_logits, None),
+                                              (centroid_weight, scene_centroids, centroid_loss, 2 * len(COLORS) * len(SHAPES))):
+        if not weight: continue
+        targets = torch.from_numpy(np.stack([target_fn(s) for s in scenes])).to(device)
+        terms.append((weight, torch.nn.Linear(model.config.projection_dim, width or targets.shape[1]).to(device), loss_fn, targets))
+    aux = lambda f, rows: sum(w * loss_fn(head(f.float()), t[rows]) for w, head, loss_fn, t in terms)
+    return [t[1] for t in terms], (aux if terms else None)
+
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #02e482b9
 def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its tokenizer
                     images:list, scenes:list, # PIL renders and their scene graphs (dicts or JSON)
@@ -194,14 +206,7 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
     pixels = _to_uint8(images, model.config.vision_config.image_size)
     mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
     model.to(device, get_dtype(dtype)).train()
-    heads, aux_losses = [], []  # linear heads on the image features, thrown away after training
-    def add_head(weight, target_fn, loss_fn, width=None):
-        targets = torch.from_numpy(np.stack([target_fn(s) for s in scenes])).to(device)
-        heads.append(head := torch.nn.Linear(model.config.projection_dim, width or targets.shape[1]).to(device))
-        aux_losses.append(lambda f: weight * loss_fn(head(f.float()), targets[idx]))
-    if aux_weight: add_head(aux_weight, scene_targets, torch.nn.functional.binary_cross_entropy_with_logits)
-    if centroid_weight: add_head(centroid_weight, scene_centroids, centroid_loss, width=2 * len(COLORS) * len(SHAPES))
-    aux = (lambda f: sum(l(f) for l in aux_losses)) if aux_losses else None
+    heads, aux = _aux_heads(model, scenes, device, aux_weight, centroid_weight)
     params = torch.nn.ModuleList([model, *heads]) if heads else model
     opt, losses, order = _adamw(params, lr, weight_decay), [], np.zeros(0, int)
     pbar = tqdm(range(steps if stop_after is None else min(steps, stop_after)), disable=not progress, desc='train eval clip', mininterval=10)
@@ -211,7 +216,7 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
         pos, neg = draw_texts([scenes[i] for i in idx], rng, mix, max_negs)
         for g in opt.param_groups: g['lr'] = lr_at(step, steps, lr, warmup)
         px = ((pixels[idx].to(device).float() / 255 - mean) / std).to(model.dtype)
-        losses.append(contrastive_step(model, opt, tokenizer, px, pos + neg, aux=aux))
+        losses.append(contrastive_step(model, opt, tokenizer, px, pos + neg, aux=None if aux is None else partial(aux, rows=idx)))
         if step % 10 == 0: pbar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
         if checkpoint_every and (step + 1) % checkpoint_every == 0: _checkpoint(model, losses, Path(checkpoint_dir) / f'step-{step + 1}')
     model.eval()
