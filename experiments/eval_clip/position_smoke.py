@@ -4,7 +4,7 @@ Every CLIP of the project scores at the majority class on a linear probe of an o
 seed 0, trained on one head read from the image embedding:
     scene   the pilot's scene-attribute head (`scene_targets`: which kinds, which kinds at which group position)
     where   a kind-by-cell occupancy map: for each (color, shape) kind, which cells of a GRIDxGRID grid hold its pixels
-    centroid  for each (color, shape) kind in the scene, the mean (x, y) of its objects (a regression, masked to present kinds)
+    centroid  for each (color, shape) kind in the scene, the mean (x, y) of its objects (`evalclip.scene_centroids`, `centroid_loss`)
 Prints the region, x/y and shape probes of the image embedding on single-object renders before and after.
     python experiments/eval_clip/position_smoke.py HEAD STEPS [GRID]     # recorded: scene 1000, where 1000 4, centroid 500
 """
@@ -14,7 +14,7 @@ import numpy as np, torch
 torch.set_num_threads(1)
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
 from recap_nb.mini.world import make_split, render_scene, position_of, COLORS, SHAPES
-from recap_nb.mini.evalclip import scene_targets, shape_probe, single_object_scenes, linear_probe_accuracy, CLIP_MEAN, CLIP_STD, _adamw
+from recap_nb.mini.evalclip import scene_targets, scene_centroids, centroid_loss, shape_probe, single_object_scenes, linear_probe_accuracy, CLIP_MEAN, CLIP_STD, _adamw
 from recap_nb.clipkit import embed_images
 from recap_nb.core import lr_at, seed_everything
 spec = importlib.util.spec_from_file_location('pilot', Path(__file__).with_name('pilot.py')); P = importlib.util.module_from_spec(spec); spec.loader.exec_module(P)
@@ -28,14 +28,6 @@ def where_targets(scene, grid:int) -> np.ndarray:
             lo, hi = [int(np.clip((o['x'] + s * o['r']) / S * grid, 0, grid - 1)) for s in (-1, 1)], [int(np.clip((o['y'] + s * o['r']) / S * grid, 0, grid - 1)) for s in (-1, 1)]
             t[k, hi[0]:hi[1] + 1, lo[0]:lo[1] + 1] = 1
     return t.reshape(-1)
-
-def centroid_targets(scene) -> np.ndarray:
-    "Float32 [24, 3]: per (color, shape) kind, 1 if present, then its objects' mean x and y scaled to [-2, 2] (0 when absent)."
-    t, S = np.zeros((len(COLORS) * len(SHAPES), 3), np.float32), scene['image_size']
-    for g in scene['groups']:
-        k = COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
-        t[k] = [1, *(4 * (np.mean([[o['x'], o['y']] for o in g['objects']], 0) / S - .5))]
-    return t
 
 def probes(clip, n=1000) -> dict:
     "Region (5 classes, majority ~0.35), x and y (R^2 of a ridge fit) and shape of single-object renders, from the image embedding."
@@ -52,7 +44,7 @@ def main(head_kind:str, steps:int, grid:int=4):
     tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
     clip = load_clip(tiny_clip(str(Path(tempfile.mkdtemp()) / 'init'), seed=0, **P.MODEL)); model = clip[0]
     print('init', probes(clip), flush=True)
-    make = dict(scene=scene_targets, where=lambda s: where_targets(s, grid), centroid=centroid_targets)[head_kind]
+    make = dict(scene=scene_targets, where=lambda s: where_targets(s, grid), centroid=scene_centroids)[head_kind]
     T = torch.from_numpy(np.stack([make(s) for s in scenes]))
     px, (mean, std) = _to_uint8(list(tr['image']), 64), (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
     head = torch.nn.Linear(model.config.projection_dim, 2 * len(T[0]) if head_kind == "centroid" else T.shape[1])
@@ -62,9 +54,7 @@ def main(head_kind:str, steps:int, grid:int=4):
         idx = rng.choice(len(scenes), 64, replace=False)
         for g in opt.param_groups: g['lr'] = lr_at(step, steps, 1e-3, 50)
         f = model.visual_projection(model.vision_model(pixel_values=(px[idx].float() / 255 - mean) / std).pooler_output)
-        if head_kind == 'centroid':
-            t, out = T[idx], head(f).view(len(idx), -1, 2)
-            loss = (((out - t[..., 1:]) ** 2).sum(-1) * t[..., 0]).sum() / t[..., 0].sum()
+        if head_kind == 'centroid': loss = centroid_loss(head(f), T[idx])
         else: loss = torch.nn.functional.binary_cross_entropy_with_logits(head(f), T[idx])
         opt.zero_grad(); loss.backward(); opt.step()
         if step % 100 == 0: print(step, round(loss.item(), 4), f'{time.time() - t0:.0f}s', flush=True)
