@@ -38,14 +38,15 @@ def measured(d:Path) -> set:
     f = d / 'measure.jsonl'
     return {json.loads(l)['step'] for l in f.read_text().splitlines()} if f.exists() else set()
 
-def measure_checkpoints(d:Path, tok):
-    "Measure every checkpoint in DIR/ckpt not yet in DIR/measure.jsonl (rerun any time, e.g. while training runs)."
+def measure_checkpoints(d:Path, tok, measure_fn=None):
+    "Measure every checkpoint in DIR/ckpt (and DIR/start as step 0, if there) not yet in DIR/measure.jsonl (rerun any time, e.g. while training runs)."
     from transformers import CLIPModel
-    ev, proc, done = make_split(500, seed=0, split='eval'), load_clip(d / 'init')[2], measured(d)
-    for ck in sorted((d / 'ckpt').glob('step-*'), key=lambda p: int(p.name.split('-')[1])):
-        step = int(ck.name.split('-')[1])
+    ev, done = make_split(500, seed=0, split='eval'), measured(d)
+    proc, measure_fn = load_clip(d / ('start' if (d / 'start').exists() else 'init'))[2], measure_fn or (lambda clip: measure(clip, ev))
+    for ck in [d / 'start', *sorted((d / 'ckpt').glob('step-*'), key=lambda p: int(p.name.split('-')[1]))]:
+        step = 0 if ck.name == 'start' else int(ck.name.split('-')[1])
         if step in done or not (ck / 'losses.json').exists(): continue  # losses.json is written last
-        r = dict(step=step, **measure((CLIPModel.from_pretrained(ck).eval(), tok, proc), ev))
+        r = dict(step=step, **measure_fn((CLIPModel.from_pretrained(ck).eval(), tok, proc)))
         print(r, flush=True)
         with (d / 'measure.jsonl').open('a') as f: f.write(json.dumps(r) + '\n')
 

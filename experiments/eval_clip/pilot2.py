@@ -9,12 +9,11 @@ checkpoint every 500 steps. Each checkpoint gets the pilot's measurements, the p
     python experiments/eval_clip/pilot2.py measure DIR         # measures checkpoints not yet measured (the start as step 0)
 (`measure` also serves pilot 3's DIR, written by `pilot.py train DIR --centroid-weight 1.0`: its processor is in DIR/init.)
 """
-import argparse, json, shutil, time
+import argparse, shutil, time
 from pathlib import Path
 import torch
 from transformers import CLIPModel, CLIPTokenizer
 from recap_nb.core import resolve_model
-from recap_nb.mini.clip import load_clip
 from recap_nb.mini.world import make_split
 from recap_nb.mini.evalclip import train_eval_clip
 import pilot, position_smoke, text_swap
@@ -22,15 +21,10 @@ import pilot, position_smoke, text_swap
 STEPS, BATCH, LR, WARMUP, MAX_NEGS, AUX, CENTROID, SEED, EVERY = 2000, 64, 5e-4, 50, 3, 1.0, 1.0, 1, 500
 
 def measure_checkpoints(d:Path, tok):
-    ev, scenes, done = make_split(500, seed=0, split='eval'), text_swap.eval_scenes(), pilot.measured(d)
-    proc = load_clip(d / ('start' if (d / 'start').exists() else 'init'))[2]
-    for ck in [d / 'start', *sorted((d / 'ckpt').glob('step-*'), key=lambda p: int(p.name.split('-')[1]))]:
-        step = 0 if ck.name == 'start' else int(ck.name.split('-')[1])
-        if step in done or not (ck / 'losses.json').exists(): continue
-        clip = (CLIPModel.from_pretrained(ck).eval(), tok, proc)
-        r = dict(step=step, **pilot.measure(clip, ev), **position_smoke.probes(clip), swap=text_swap.swap_cosines(clip[0], tok, scenes))
-        print(r, flush=True)
-        with (d / 'measure.jsonl').open('a') as f: f.write(json.dumps(r) + '\n')
+    "`pilot.measure_checkpoints` with the position probes and the text-swap cosines added."
+    ev, scenes = make_split(500, seed=0, split='eval'), text_swap.eval_scenes()
+    pilot.measure_checkpoints(d, tok, lambda clip: dict(**pilot.measure(clip, ev), **position_smoke.probes(clip),
+                                                        swap=text_swap.swap_cosines(clip[0], tok, scenes)))
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('cmd', choices=('train', 'measure')); ap.add_argument('dir')

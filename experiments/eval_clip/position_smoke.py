@@ -8,16 +8,15 @@ seed 0, trained on one head read from the image embedding:
 Prints the region, x/y and shape probes of the image embedding on single-object renders before and after.
     python experiments/eval_clip/position_smoke.py HEAD STEPS [GRID]     # recorded: scene 1000, where 1000 4, centroid 500
 """
-import sys, time, json, tempfile, importlib.util
+import sys, time, json, tempfile
 from pathlib import Path
 import numpy as np, torch
-torch.set_num_threads(1)
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
 from recap_nb.mini.world import make_split, render_scene, position_of, COLORS, SHAPES
 from recap_nb.mini.evalclip import scene_targets, scene_centroids, centroid_loss, shape_probe, single_object_scenes, linear_probe_accuracy, CLIP_MEAN, CLIP_STD, _adamw
 from recap_nb.clipkit import embed_images
 from recap_nb.core import lr_at, seed_everything
-spec = importlib.util.spec_from_file_location('pilot', Path(__file__).with_name('pilot.py')); P = importlib.util.module_from_spec(spec); spec.loader.exec_module(P)
+import pilot as P  # this folder is on sys.path when a script here runs
 
 def where_targets(scene, grid:int) -> np.ndarray:
     "Float32 [24 * grid * grid]: 1 where a cell of the grid holds an object's centre box of that (color, shape) kind."
@@ -34,13 +33,14 @@ def probes(clip, n=1000) -> dict:
     sc = single_object_scenes(n, 0); e = embed_images([render_scene(s) for s in sc], clip[0], clip[2]); k = int(.6 * n)
     o = [s['groups'][0]['objects'][0] for s in sc]
     region = np.array([position_of(q['x'], q['y'], 64) for q in o])
-    X = np.c_[e, np.ones(n)]; W = np.linalg.solve(X[:k].T @ X[:k] + 1e-3 * k * np.eye(X.shape[1]), X[:k].T @ np.array([[q['x'], q['y']] for q in o])[:k])
-    xy = np.array([[q['x'], q['y']] for q in o])[k:]; r2 = 1 - ((X[k:] @ W - xy) ** 2).sum(0) / ((xy - xy.mean(0)) ** 2).sum(0)
+    xy, X = np.array([[q['x'], q['y']] for q in o]), np.c_[e, np.ones(n)]
+    W = np.linalg.solve(X[:k].T @ X[:k] + 1e-3 * k * np.eye(X.shape[1]), X[:k].T @ xy[:k])
+    r2 = 1 - ((X[k:] @ W - xy[k:]) ** 2).sum(0) / ((xy[k:] - xy[k:].mean(0)) ** 2).sum(0)
     return dict(region=round(linear_probe_accuracy(e[:k], region[:k], e[k:], region[k:]), 3), x_r2=round(float(r2[0]), 3), y_r2=round(float(r2[1]), 3),
                 shape=round(shape_probe(clip), 3))
 
 def main(head_kind:str, steps:int, grid:int=4):
-    seed_everything(0); rng = np.random.default_rng(0)
+    torch.set_num_threads(1); seed_everything(0); rng = np.random.default_rng(0)
     tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
     clip = load_clip(tiny_clip(str(Path(tempfile.mkdtemp()) / 'init'), seed=0, **P.MODEL)); model = clip[0]
     print('init', probes(clip), flush=True)
