@@ -12,8 +12,8 @@ import sys, time, json, tempfile
 from pathlib import Path
 import numpy as np, torch
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
-from recap_nb.mini.world import make_split, render_scene, position_of, COLORS, SHAPES
-from recap_nb.mini.evalclip import scene_targets, scene_centroids, centroid_loss, shape_probe, single_object_scenes, linear_probe_accuracy, CLIP_MEAN, CLIP_STD, _adamw
+from recap_nb.mini.world import make_split, render_scene, position_of, COLORS, SHAPES, kind_index
+from recap_nb.mini.evalclip import scene_targets, scene_centroids, centroid_loss, shape_probe, single_object_scenes, linear_probe_accuracy, ridge_fit, CLIP_MEAN, CLIP_STD, _adamw
 from recap_nb.clipkit import embed_images
 from recap_nb.core import lr_at, seed_everything
 import pilot as P  # this folder is on sys.path when a script here runs
@@ -22,7 +22,7 @@ def where_targets(scene, grid:int) -> np.ndarray:
     "Float32 [24 * grid * grid]: 1 where a cell of the grid holds an object's centre box of that (color, shape) kind."
     t, S = np.zeros((len(COLORS) * len(SHAPES), grid, grid), np.float32), scene['image_size']
     for g in scene['groups']:
-        k = COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
+        k = kind_index(g)
         for o in g['objects']:
             lo, hi = [int(np.clip((o['x'] + s * o['r']) / S * grid, 0, grid - 1)) for s in (-1, 1)], [int(np.clip((o['y'] + s * o['r']) / S * grid, 0, grid - 1)) for s in (-1, 1)]
             t[k, hi[0]:hi[1] + 1, lo[0]:lo[1] + 1] = 1
@@ -33,9 +33,8 @@ def probes(clip, n=1000) -> dict:
     sc = single_object_scenes(n, 0); e = embed_images([render_scene(s) for s in sc], clip[0], clip[2]); k = int(.6 * n)
     o = [s['groups'][0]['objects'][0] for s in sc]
     region = np.array([position_of(q['x'], q['y'], 64) for q in o])
-    xy, X = np.array([[q['x'], q['y']] for q in o]), np.c_[e, np.ones(n)]
-    W = np.linalg.solve(X[:k].T @ X[:k] + 1e-3 * k * np.eye(X.shape[1]), X[:k].T @ xy[:k])
-    r2 = 1 - ((X[k:] @ W - xy[k:]) ** 2).sum(0) / ((xy[k:] - xy[k:].mean(0)) ** 2).sum(0)
+    xy = np.array([[q['x'], q['y']] for q in o])
+    r2 = 1 - ((ridge_fit(e[:k], xy[:k])(e[k:]) - xy[k:]) ** 2).sum(0) / ((xy[k:] - xy[k:].mean(0)) ** 2).sum(0)
     return dict(region=round(linear_probe_accuracy(e[:k], region[:k], e[k:], region[k:]), 3), x_r2=round(float(r2[0]), 3), y_r2=round(float(r2[1]), 3),
                 shape=round(shape_probe(clip), 3))
 

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..core import seed_everything, get_dtype, lr_at
 from ..clipkit import CLIP_MAX_TOKENS, _features, embed_images, embed_texts
-from .world import COLORS, SHAPES, write_caption, sample_scene, render_scene
+from .world import COLORS, SHAPES, write_caption, sample_scene, render_scene, kind_index
 from .clip import _to_uint8, clip_loss
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'OPPOSITE', 'REL_TEMPLATES', 'ABS_TEMPLATES', 'PROBES', 'PROBE_MIX', 'CLIP_MEAN', 'CLIP_STD', 'HELD_OUT',
            'PHRASINGS', 'group_phrase', 'relation_facts', 'mutate', 'object_probe', 'absolute_probe', 'relation_probe',
            'caption_probe', 'draw_texts', 'scene_targets', 'scene_centroids', 'centroid_loss', 'contrastive_step',
-           'train_eval_clip', 'single_object_scenes', 'linear_probe_accuracy', 'shape_probe', 'positional_prompts',
-           'prefers_true', 'word_cosines']
+           'train_eval_clip', 'single_object_scenes', 'ridge_fit', 'linear_probe_accuracy', 'shape_probe',
+           'positional_prompts', 'prefers_true', 'word_cosines']
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #3c0d364a
 _NUMS = {1: 'a', 2: 'two', 3: 'three', 4: 'four'}
@@ -127,7 +127,7 @@ def scene_targets(scene:dict) -> np.ndarray:
     "Multi-hot float32 [24 + 120]: which (color, shape) pairs the scene holds, and which at which position."
     t = np.zeros(len(COLORS) * len(SHAPES) * (1 + len(_POSITIONS)), np.float32)
     for g in scene['groups']:
-        k = COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
+        k = kind_index(g)
         t[k] = 1; t[len(COLORS) * len(SHAPES) * (1 + _POSITIONS.index(g['position'])) + k] = 1
     return t
 
@@ -136,8 +136,7 @@ def scene_centroids(scene:dict) -> np.ndarray:
     "Float32 [24, 3], one row per (color, shape) kind: 1 if the scene holds it, then its objects' mean x and y, scaled from the image to [-2, 2] (zeros if absent)."
     t, S = np.zeros((len(COLORS) * len(SHAPES), 3), np.float32), scene['image_size']
     for g in scene['groups']:
-        k = COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
-        t[k] = [1, *(4 * (np.mean([[o['x'], o['y']] for o in g['objects']], 0) / S - .5))]
+        t[kind_index(g)] = [1, *(4 * (np.mean([[o['x'], o['y']] for o in g['objects']], 0) / S - .5))]
     return t
 
 def centroid_loss(pred, target):
@@ -232,13 +231,17 @@ def single_object_scenes(n:int, seed:int=0, image_size:int=64) -> list:
         out.append({**sc, 'groups': [g], 'relations': []})
     return out
 
+def ridge_fit(x, y, l2:float=1e-3):
+    "Closed-form ridge regression of targets `y` [n, k] on features `x` [n, d] and a bias (penalty `l2` x n on all weights); returns `predict(x)`."
+    def design(x): return np.c_[np.asarray(x, np.float64), np.ones(len(x))]
+    X = design(x); W = np.linalg.solve(X.T @ X + l2 * len(X) * np.eye(X.shape[1]), X.T @ np.asarray(y, np.float64))
+    return lambda x: design(x) @ W
+
 def linear_probe_accuracy(x_train, y_train, x_test, y_test, l2:float=1e-3) -> float:
     "Held-out accuracy of a ridge-regression classifier (one-hot targets, closed form) on features `x`."
     classes = np.unique(y_train)
-    def design(x): return np.c_[np.asarray(x, np.float64), np.ones(len(x))]
-    X, Y = design(x_train), (np.asarray(y_train)[:, None] == classes[None]).astype(float)
-    W = np.linalg.solve(X.T @ X + l2 * len(X) * np.eye(X.shape[1]), X.T @ Y)
-    return float((classes[(design(x_test) @ W).argmax(1)] == np.asarray(y_test)).mean())
+    predict = ridge_fit(x_train, (np.asarray(y_train)[:, None] == classes[None]).astype(float), l2)
+    return float((classes[predict(x_test).argmax(1)] == np.asarray(y_test)).mean())
 
 def shape_probe(clip, n_train:int=600, n_test:int=400, seed:int=0) -> float:
     "Linear-probe accuracy of the shape of single-object renders from CLIP image embeddings (held out; chance 1/4)."

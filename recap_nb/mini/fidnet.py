@@ -13,16 +13,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .world import COLORS, SHAPES, SIZES, POSITIONS, BACKGROUNDS
+from .world import COLORS, SHAPES, SIZES, POSITIONS, BACKGROUNDS, KINDS, kind_index
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'KINDS', 'CLASSES', 'cell_targets', 'FidNet', 'fidnet_loss', 'renders_and_targets', 'train_fidnet',
-           'cell_accuracy', 'save_fidnet', 'load_fidnet', 'break_scene']
+__all__ = ['log', 'CLASSES', 'cell_targets', 'FidNet', 'fidnet_loss', 'renders_and_targets', 'train_fidnet', 'cell_accuracy',
+           'save_fidnet', 'load_fidnet', 'break_scene']
 
 # %% ../../nbs/85_pretrain_fidnet.ipynb #6d7656d5
-KINDS = [(c, s) for c in COLORS for s in SHAPES]  # the 24 (color, shape) kinds
 CLASSES = [f'background: {b}' for b in BACKGROUNDS] + [f'{c} {s}' for c, s in KINDS]  # what each grid cell is
 
 def cell_targets(scene:dict, grid:int=16) -> np.ndarray:
@@ -30,7 +29,7 @@ def cell_targets(scene:dict, grid:int=16) -> np.ndarray:
     c = (np.arange(grid) + 0.5) * scene['image_size'] / grid
     t = np.full((grid, grid), list(BACKGROUNDS).index(scene['background']), np.int64)
     for g in scene['groups']:
-        k = len(BACKGROUNDS) + KINDS.index((g['color'], g['shape']))
+        k = len(BACKGROUNDS) + kind_index(g)
         for o in g['objects']: t[np.ix_(np.abs(c - o['y']) <= o['r'], np.abs(c - o['x']) <= o['r'])] = k
     return t
 

@@ -10,10 +10,10 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'PALETTE', 'COLORS', 'SHAPES', 'SIZES', 'POSITIONS', 'RELATIONS', 'BACKGROUNDS', 'CAPTION_STYLES', 'SIZE_FRAC',
-           'GAP_FRAC', 'MAX_OBJECTS', 'MIN_SIZE', 'MAX_SIZE', 'SHAPE_WORDS', 'SIZE_WORDS', 'MINI_VOCAB', 'position_of',
-           'sample_scene', 'draw_shape', 'render_scene', 'write_caption', 'fact_phrase', 'make_split',
-           'alttext_with_facts', 'make_world', 'eval_prompts', 'eval_prompts_v1', 'object_mentions', 'object_recall',
-           'object_precision', 'caption_corpus', 'training_split']
+           'GAP_FRAC', 'MAX_OBJECTS', 'MIN_SIZE', 'MAX_SIZE', 'KINDS', 'SHAPE_WORDS', 'SIZE_WORDS', 'MINI_VOCAB',
+           'kind_index', 'position_of', 'sample_scene', 'draw_shape', 'render_scene', 'write_caption', 'fact_phrase',
+           'make_split', 'alttext_with_facts', 'make_world', 'eval_prompts', 'eval_prompts_v1', 'object_mentions',
+           'object_recall', 'object_precision', 'caption_corpus', 'training_split']
 
 # %% ../../nbs/02_miniworld.ipynb #c91b6140
 PALETTE = {'red': (215, 40, 40), 'green': (40, 160, 60), 'blue': (40, 80, 215),
@@ -30,6 +30,11 @@ SIZE_FRAC = {'small': 0.07, 'large': 0.12}  # object half-extent r as a fraction
 GAP_FRAC = 0.06                             # minimum free gap between two objects' bounding boxes
 MAX_OBJECTS = 8                             # cap on objects per scene so four groups stay distinguishable
 MIN_SIZE, MAX_SIZE = 32, 128                # allowed image sizes
+KINDS = [(c, s) for c in COLORS for s in SHAPES]  # the 24 (color, shape) kinds, in the order every per-kind target uses
+
+def kind_index(g:dict) -> int:
+    "Row of group `g`'s (color, shape) in `KINDS`."
+    return COLORS.index(g['color']) * len(SHAPES) + SHAPES.index(g['shape'])
 
 # %% ../../nbs/02_miniworld.ipynb #14bd9762
 def position_of(x:float, # horizontal centre in pixels
