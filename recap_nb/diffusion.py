@@ -14,7 +14,7 @@ from .core import ConfigError, resolve_model
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'default_clip_tokenizer', 'tiny_sd_pipeline',
+__all__ = ['log', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'default_clip_tokenizer', 'unet_block_types', 'tiny_sd_pipeline',
            'text_encoder_from_clip', 'CaptionTable', 'prepare_captions', 'step_plan', 'pixel_tensor',
            'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params', 'diffusion_loss']
 
@@ -30,17 +30,22 @@ def _sd_scheduler_config() -> dict:
     return dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear',
                 clip_sample=False, set_alpha_to_one=False, steps_offset=1, prediction_type='epsilon')
 
+def unet_block_types(cross_attention) -> tuple:
+    "UNet2DConditionModel's (down_block_types, up_block_types) for per-level cross-attention flags (first level first)."
+    return (tuple('CrossAttnDownBlock2D' if a else 'DownBlock2D' for a in cross_attention),
+            tuple('CrossAttnUpBlock2D' if a else 'UpBlock2D' for a in reversed(cross_attention)))
+
 def _tiny_unet(sample_size:int, unet_channels:tuple, layers_per_block:int, attention_head_dim:int, cross_attention, cross_attention_dim:int):
     "A random-weight `UNet2DConditionModel` in SD v1.x's layout; `cross_attention` flags each level (None: all but the deepest)."
     from diffusers import UNet2DConditionModel
     n = len(unet_channels)
     xattn = tuple(cross_attention) if cross_attention is not None else (True,) * (n - 1) + (False,)
     if len(xattn) != n: raise ValueError(f"cross_attention has {len(xattn)} flags for {n} UNet levels (unet_channels={unet_channels})")
+    down, up = unet_block_types(xattn)
     return UNet2DConditionModel(
         sample_size=sample_size, in_channels=4, out_channels=4, layers_per_block=layers_per_block,
         block_out_channels=tuple(unet_channels), norm_num_groups=min(32, unet_channels[0]),
-        down_block_types=tuple('CrossAttnDownBlock2D' if a else 'DownBlock2D' for a in xattn),
-        up_block_types=tuple('CrossAttnUpBlock2D' if a else 'UpBlock2D' for a in reversed(xattn)),
+        down_block_types=down, up_block_types=up,
         cross_attention_dim=cross_attention_dim, attention_head_dim=attention_head_dim)
 
 

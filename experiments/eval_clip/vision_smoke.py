@@ -1,7 +1,9 @@
 """Exploratory (issue 19 item 4, not pre-registered): does the pilot's vision tower learn shape faster on its own, and does a
 dense per-patch target (fidnet's cell labels on the 8x8 patch grid) help? Vision tower + projection only, 3000 training
 scenes, batch 64, lr 1e-3 (warmup 50), seed 0; prints the shape probe of the image embedding and of other readouts.
-    python experiments/eval_clip/vision_smoke.py DENSE_WEIGHT STEPS     # recorded: 0 1000 and 1.0 1000 (~5 min each)
+    python experiments/eval_clip/vision_smoke.py DENSE_WEIGHT STEPS [PATCH IMAGE WIDTH LAYERS]   # recorded: 0 1000 and 1.0 1000 (~5 min each)
+PATCH, IMAGE, WIDTH, LAYERS (default the pilot's 8, 64, 96, 3) change the vision tower, for the architecture smokes
+(README, 2026-12-03 second sitting); the dense head needs the pilot's 8x8 patch grid.
 """
 import sys, time, json, numpy as np, torch
 torch.set_num_threads(1)
@@ -15,14 +17,17 @@ from pathlib import Path
 WORK = Path(tempfile.mkdtemp())
 spec = importlib.util.spec_from_file_location('pilot', 'experiments/eval_clip/pilot.py'); P = importlib.util.module_from_spec(spec); spec.loader.exec_module(P)
 DENSE, STEPS = float(sys.argv[1]), int(sys.argv[2])
+PATCH, IMAGE, WIDTH, LAYERS = (list(map(int, sys.argv[3:])) + [8, 64, 96, 3][len(sys.argv[3:]):])[:4]
+VISION = {**P.MODEL['vision_config'], 'patch_size': PATCH, 'image_size': IMAGE, 'hidden_size': WIDTH, 'intermediate_size': 4 * WIDTH, 'num_hidden_layers': LAYERS}
+if DENSE and (PATCH, IMAGE) != (8, 64): raise SystemExit('the dense head needs 8-px patches on 64-px images')
 seed_everything(0); rng = np.random.default_rng(0)
 tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
-model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **P.MODEL))
-px_all = _to_uint8(list(tr['image']), 64)
+model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **{**P.MODEL, 'vision_config': VISION}))
+px_all = _to_uint8(list(tr['image']), IMAGE)
 mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
 def norm(px): return (px.float() / 255 - mean) / std  # uint8 -> the CLIP-normalised input train_eval_clip feeds
-T = torch.from_numpy(np.stack([scene_targets(s) for s in scenes])); C = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in scenes]))
-head = torch.nn.Linear(128, T.shape[1]); dhead = torch.nn.Linear(96, len(CLASSES))
+T = torch.from_numpy(np.stack([scene_targets(s) for s in scenes])); C = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in scenes])) if DENSE else None
+head = torch.nn.Linear(128, T.shape[1]); dhead = torch.nn.Linear(WIDTH, len(CLASSES))
 params = torch.nn.ModuleList([model.vision_model, model.visual_projection, head, dhead]); opt = _adamw(params, 1e-3, 0.1)
 t0 = time.time()
 for step in range(STEPS):
@@ -44,11 +49,11 @@ from recap_nb.mini.evalclip import single_object_scenes, linear_probe_accuracy
 from recap_nb.mini.world import render_scene
 sc = single_object_scenes(1000, 0); y = np.array([s['groups'][0]['shape'] for s in sc])
 with torch.no_grad():
-    xx = norm(_to_uint8([render_scene(s) for s in sc], 64))
+    xx = norm(_to_uint8([render_scene(s) for s in sc], IMAGE))
     v = model.vision_model(pixel_values=xx); tok = v.last_hidden_state[:, 1:]
-    C2 = torch.from_numpy(np.stack([cell_targets(s, grid=8) for s in sc])).reshape(len(sc), -1); obj = C2 >= 5  # ids 0-4: backgrounds
+    C2 = torch.from_numpy(np.stack([cell_targets(s, grid=IMAGE // PATCH) for s in sc])).reshape(len(sc), -1); obj = C2 >= 5  # ids 0-4: backgrounds
     pooled_obj = ((tok * obj[..., None]).sum(1) / obj.sum(1, keepdim=True).clamp(min=1)).numpy()
     pred = dhead(tok).argmax(-1)
 print('object-cell dense acc', float((pred[obj] == C2[obj]).float().mean()), 'probe on object-patch mean', linear_probe_accuracy(pooled_obj[:600], y[:600], pooled_obj[600:], y[600:]),
       'probe on pooler', linear_probe_accuracy(v.pooler_output.numpy()[:600], y[:600], v.pooler_output.numpy()[600:], y[600:]))
-print('dense', DENSE, 'steps', STEPS, 'shape probe', shape_probe((model, tok_, pre)), f'{time.time()-t0:.0f}s')
+print('dense', DENSE, 'steps', STEPS, 'patch/image/width/layers', PATCH, IMAGE, WIDTH, LAYERS, 'shape probe', shape_probe((model, tok_, pre)), f'{time.time()-t0:.0f}s')
