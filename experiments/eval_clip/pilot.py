@@ -7,6 +7,7 @@ checkpoint is measured with nbs/86's measurements on the eval split (500 scenes)
     python experiments/eval_clip/pilot.py train DIR [--stop-after N]   # checkpoints DIR/ckpt/step-N every 500 steps
     python experiments/eval_clip/pilot.py measure DIR                  # measures new checkpoints -> DIR/measure.jsonl
 Pilot 3 (README) is the same run with the centroid head from step 0: `train DIR --centroid-weight 1.0`.
+Pilot 5 is pilot 3 on a finer patch grid: `train DIR --centroid-weight 1.0 --patch-size 4 --image-size 48`.
 """
 import argparse, json, time
 from pathlib import Path
@@ -53,12 +54,15 @@ def measure_checkpoints(d:Path, tok, measure_fn=None):
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('cmd', choices=('train', 'measure')); ap.add_argument('dir')
     ap.add_argument('--stop-after', type=int, default=None); ap.add_argument('--centroid-weight', type=float, default=0.)
+    ap.add_argument('--patch-size', type=int, default=MODEL['vision_config']['patch_size'])
+    ap.add_argument('--image-size', type=int, default=MODEL['vision_config']['image_size'])  # renders are resized to it
     a = ap.parse_args()
     d = Path(a.dir); d.mkdir(parents=True, exist_ok=True); torch.set_num_threads(1)
     tok = CLIPTokenizer.from_pretrained(resolve_model('mini:clip'))
     if a.cmd == 'measure': return measure_checkpoints(d, tok)
     tr = make_split(10_000, seed=SEED, split='train')
-    model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **MODEL))[0]
+    vision = {**MODEL['vision_config'], 'patch_size': a.patch_size, 'image_size': a.image_size}
+    model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **{**MODEL, 'vision_config': vision}))[0]
     t0 = time.time()
     train_eval_clip(model, tok, list(tr['image']), list(tr['scene']), steps=STEPS, batch_size=BATCH, lr=LR, warmup=WARMUP,
                     max_negs=MAX_NEGS, seed=SEED, aux_weight=AUX, centroid_weight=a.centroid_weight, stop_after=a.stop_after,
