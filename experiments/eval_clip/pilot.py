@@ -22,6 +22,10 @@ from recap_nb.mini.evalclip import train_eval_clip, shape_probe, prefers_true, p
 MODEL = dict(text_config=dict(hidden_size=128, intermediate_size=512, num_hidden_layers=3, num_attention_heads=4),
              vision_config=dict(hidden_size=96, intermediate_size=384, num_hidden_layers=3, num_attention_heads=4,
                                 image_size=64, patch_size=8), projection_dim=128)
+def model_config(**vision) -> dict:
+    "`MODEL` with the vision tower's config fields overridden (patch_size, image_size, hidden_size...)."
+    return {**MODEL, 'vision_config': {**MODEL['vision_config'], **vision}}
+
 STEPS, BATCH, LR, WARMUP, MAX_NEGS, AUX, SEED, EVERY = 6000, 64, 1e-3, 100, 3, 1.0, 0, 500
 
 def measure(clip, ev) -> dict:
@@ -61,8 +65,7 @@ def main():
     tok = CLIPTokenizer.from_pretrained(resolve_model('mini:clip'))
     if a.cmd == 'measure': return measure_checkpoints(d, tok)
     tr = make_split(10_000, seed=SEED, split='train')
-    vision = {**MODEL['vision_config'], 'patch_size': a.patch_size, 'image_size': a.image_size}
-    model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **{**MODEL, 'vision_config': vision}))[0]
+    model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **model_config(patch_size=a.patch_size, image_size=a.image_size)))[0]
     t0 = time.time()
     train_eval_clip(model, tok, list(tr['image']), list(tr['scene']), steps=STEPS, batch_size=BATCH, lr=LR, warmup=WARMUP,
                     max_negs=MAX_NEGS, seed=SEED, aux_weight=AUX, centroid_weight=a.centroid_weight, stop_after=a.stop_after,

@@ -12,7 +12,7 @@ import sys, time, json, tempfile
 from pathlib import Path
 import numpy as np, torch
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
-from recap_nb.mini.world import make_split, render_scene, position_of, COLORS, SHAPES, kind_index
+from recap_nb.mini.world import make_split, render_scene, position_of, KINDS, kind_index
 from recap_nb.mini.evalclip import scene_targets, scene_centroids, centroid_loss, shape_probe, single_object_scenes, linear_probe_accuracy, ridge_fit, CLIP_MEAN, CLIP_STD, _adamw
 from recap_nb.clipkit import embed_images
 from recap_nb.core import lr_at, seed_everything
@@ -20,7 +20,7 @@ import pilot as P  # this folder is on sys.path when a script here runs
 
 def where_targets(scene, grid:int) -> np.ndarray:
     "Float32 [24 * grid * grid]: 1 where a cell of the grid holds an object's centre box of that (color, shape) kind."
-    t, S = np.zeros((len(COLORS) * len(SHAPES), grid, grid), np.float32), scene['image_size']
+    t, S = np.zeros((len(KINDS), grid, grid), np.float32), scene['image_size']
     for g in scene['groups']:
         k = kind_index(g)
         for o in g['objects']:

@@ -12,17 +12,16 @@ from recap_nb.mini.world import make_split
 from recap_nb.mini.evalclip import scene_targets, shape_probe, CLIP_MEAN, CLIP_STD, _adamw
 from recap_nb.mini.fidnet import cell_targets, CLASSES
 from recap_nb.core import lr_at, seed_everything
-import importlib.util, tempfile
+import tempfile
+import pilot as P  # this folder is on sys.path when a script here runs
 from pathlib import Path
 WORK = Path(tempfile.mkdtemp())
-spec = importlib.util.spec_from_file_location('pilot', 'experiments/eval_clip/pilot.py'); P = importlib.util.module_from_spec(spec); spec.loader.exec_module(P)
 DENSE, STEPS = float(sys.argv[1]), int(sys.argv[2])
 PATCH, IMAGE, WIDTH, LAYERS = (list(map(int, sys.argv[3:])) + [8, 64, 96, 3][len(sys.argv[3:]):])[:4]
-VISION = {**P.MODEL['vision_config'], 'patch_size': PATCH, 'image_size': IMAGE, 'hidden_size': WIDTH, 'intermediate_size': 4 * WIDTH, 'num_hidden_layers': LAYERS}
 if DENSE and (PATCH, IMAGE) != (8, 64): raise SystemExit('the dense head needs 8-px patches on 64-px images')
 seed_everything(0); rng = np.random.default_rng(0)
 tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
-model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **{**P.MODEL, 'vision_config': VISION}))
+model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **P.model_config(patch_size=PATCH, image_size=IMAGE, hidden_size=WIDTH, intermediate_size=4 * WIDTH, num_hidden_layers=LAYERS)))
 px_all = _to_uint8(list(tr['image']), IMAGE)
 mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
 def norm(px): return (px.float() / 255 - mean) / std  # uint8 -> the CLIP-normalised input train_eval_clip feeds

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..core import seed_everything, get_dtype, lr_at
 from ..clipkit import CLIP_MAX_TOKENS, _features, embed_images, embed_texts
-from .world import COLORS, SHAPES, write_caption, sample_scene, render_scene, kind_index
+from .world import COLORS, SHAPES, KINDS, write_caption, sample_scene, render_scene, kind_index
 from .clip import _to_uint8, clip_loss
 
 log = logging.getLogger(__name__)
@@ -125,16 +125,16 @@ _POSITIONS = ('left', 'right', 'top', 'bottom', 'center')
 
 def scene_targets(scene:dict) -> np.ndarray:
     "Multi-hot float32 [24 + 120]: which (color, shape) pairs the scene holds, and which at which position."
-    t = np.zeros(len(COLORS) * len(SHAPES) * (1 + len(_POSITIONS)), np.float32)
+    t = np.zeros(len(KINDS) * (1 + len(_POSITIONS)), np.float32)
     for g in scene['groups']:
         k = kind_index(g)
-        t[k] = 1; t[len(COLORS) * len(SHAPES) * (1 + _POSITIONS.index(g['position'])) + k] = 1
+        t[k] = 1; t[len(KINDS) * (1 + _POSITIONS.index(g['position'])) + k] = 1
     return t
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #c65e9897
 def scene_centroids(scene:dict) -> np.ndarray:
     "Float32 [24, 3], one row per (color, shape) kind: 1 if the scene holds it, then its objects' mean x and y, scaled from the image to [-2, 2] (zeros if absent)."
-    t, S = np.zeros((len(COLORS) * len(SHAPES), 3), np.float32), scene['image_size']
+    t, S = np.zeros((len(KINDS), 3), np.float32), scene['image_size']
     for g in scene['groups']:
         t[kind_index(g)] = [1, *(4 * (np.mean([[o['x'], o['y']] for o in g['objects']], 0) / S - .5))]
     return t
@@ -178,7 +178,7 @@ def _aux_heads(model, scenes:list, device, aux_weight:float=0., centroid_weight:
     import torch
     terms = []
     for weight, target_fn, loss_fn, width in ((aux_weight, scene_targets, torch.nn.functional.binary_cross_entropy_with_logits, None),
-                                              (centroid_weight, scene_centroids, centroid_loss, 2 * len(COLORS) * len(SHAPES))):
+                                              (centroid_weight, scene_centroids, centroid_loss, 2 * len(KINDS))):
         if not weight: continue
         targets = torch.from_numpy(np.stack([target_fn(s) for s in scenes])).to(device)
         terms.append((weight, torch.nn.Linear(model.config.projection_dim, width or targets.shape[1]).to(device), loss_fn, targets))
