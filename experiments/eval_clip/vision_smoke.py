@@ -3,9 +3,10 @@ dense per-patch target (fidnet's cell labels on the 8x8 patch grid) help? Vision
 scenes, batch 64, lr 1e-3 (warmup 50), seed 0; prints the shape probe of the image embedding and of other readouts.
     python experiments/eval_clip/vision_smoke.py DENSE_WEIGHT STEPS [PATCH IMAGE WIDTH LAYERS]   # recorded: 0 1000 and 1.0 1000 (~5 min each)
 PATCH, IMAGE, WIDTH, LAYERS (default the pilot's 8, 64, 96, 3) change the vision tower, for the architecture smokes
-(README, 2026-12-03 second sitting); the dense head needs the pilot's 8x8 patch grid.
+(README, 2026-12-03 second sitting); the dense head needs the pilot's 8x8 patch grid. SCENES=N in the environment
+trains on N scenes instead of 3000 (the data-size smokes, fourth sitting).
 """
-import sys, time, json, numpy as np, torch
+import os, sys, time, json, numpy as np, torch
 torch.set_num_threads(1)
 from recap_nb.mini.clip import tiny_clip, load_clip, _to_uint8
 from recap_nb.mini.world import make_split
@@ -20,7 +21,7 @@ DENSE, STEPS = float(sys.argv[1]), int(sys.argv[2])
 PATCH, IMAGE, WIDTH, LAYERS = (list(map(int, sys.argv[3:])) + [8, 64, 96, 3][len(sys.argv[3:]):])[:4]
 if DENSE and (PATCH, IMAGE) != (8, 64): raise SystemExit('the dense head needs 8-px patches on 64-px images')
 seed_everything(0); rng = np.random.default_rng(0)
-tr = make_split(3000, seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
+tr = make_split(int(os.environ.get('SCENES', 3000)), seed=0, split='train'); scenes = [json.loads(s) for s in tr['scene']]
 model, tok_, pre = load_clip(tiny_clip(str(WORK / 'init'), seed=0, **P.model_config(patch_size=PATCH, image_size=IMAGE, hidden_size=WIDTH, intermediate_size=4 * WIDTH, num_hidden_layers=LAYERS)))
 px_all = _to_uint8(list(tr['image']), IMAGE)
 mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
@@ -55,4 +56,4 @@ with torch.no_grad():
     pred = dhead(tok).argmax(-1)
 print('object-cell dense acc', float((pred[obj] == C2[obj]).float().mean()), 'probe on object-patch mean', linear_probe_accuracy(pooled_obj[:600], y[:600], pooled_obj[600:], y[600:]),
       'probe on pooler', linear_probe_accuracy(v.pooler_output.numpy()[:600], y[:600], v.pooler_output.numpy()[600:], y[600:]))
-print('dense', DENSE, 'steps', STEPS, 'patch/image/width/layers', PATCH, IMAGE, WIDTH, LAYERS, 'shape probe', shape_probe((model, tok_, pre)), f'{time.time()-t0:.0f}s')
+print('scenes', len(scenes), 'dense', DENSE, 'steps', STEPS, 'patch/image/width/layers', PATCH, IMAGE, WIDTH, LAYERS, 'shape probe', shape_probe((model, tok_, pre)), f'{time.time()-t0:.0f}s')
