@@ -24,27 +24,30 @@ A = dict(scenes=96_000, steps=6000, lr=1e-3, warmup=100, every=1000)         # s
 B = dict(steps=3000, lr=1e-3, warmup=100, every=500, seed=1)                 # stage B: text tower, vision locked
 BATCH, AUX, CENTROID, SEED = 64, 1.0, 1.0, 0
 
-def train_vision(model, images, scenes, steps, lr, warmup, every, ckpt_dir, seed=SEED, centroid_weight=CENTROID):
+def train_vision(model, images, scenes, steps, lr, warmup, every, ckpt_dir, seed=SEED, centroid_weight=CENTROID, centroid_from=0):
     "Stage A: the vision tower and projection learn the scene heads (each image seen once if len(images) >= steps x BATCH)."
     seed_everything(seed); rng = np.random.default_rng(seed)
     pixels = _to_uint8(images, model.config.vision_config.image_size)
     mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
-    heads, aux = _aux_heads(model, scenes, 'cpu', AUX, centroid_weight)
-    opt = _adamw(torch.nn.ModuleList([model.vision_model, model.visual_projection, *heads]), lr, 0.1)
+    (scene_head,), scene_aux = _aux_heads(model, scenes, 'cpu', AUX, 0.)  # the centroid head joins at step `centroid_from`
+    (centroid_head,), centroid_aux = _aux_heads(model, scenes, 'cpu', 0., centroid_weight)
+    opt = _adamw(torch.nn.ModuleList([model.vision_model, model.visual_projection, scene_head, centroid_head]), lr, 0.1)
     order, losses = np.zeros(0, int), []
     model.train()
     for step in tqdm(range(steps), desc='stage A', mininterval=10):
         if len(order) < BATCH: order = np.concatenate([order, rng.permutation(len(scenes))])
         idx, order = order[:BATCH], order[BATCH:]
         for g in opt.param_groups: g['lr'] = lr_at(step, steps, lr, warmup)
-        loss = aux(_features(model.get_image_features(pixel_values=(pixels[idx].float() / 255 - mean) / std)), idx)
+        f = _features(model.get_image_features(pixel_values=(pixels[idx].float() / 255 - mean) / std))
+        loss = scene_aux(f, idx) + centroid_aux(f, idx) if step >= centroid_from else scene_aux(f, idx)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); losses.append(loss.item())
         if (step + 1) % every == 0: _checkpoint(model, losses, Path(ckpt_dir) / f'step-{step + 1}')
 
 def main():
     ap = argparse.ArgumentParser(); ap.add_argument('cmd', choices=('vision', 'text', 'measure')); ap.add_argument('dir')
     ap.add_argument('--start'); ap.add_argument('--steps', type=int, default=A['steps'])
-    ap.add_argument('--centroid-weight', type=float, default=CENTROID)  # pilot 6b's stage A3: 0.2
+    ap.add_argument('--centroid-weight', type=float, default=CENTROID)  # stage A3: 0.2
+    ap.add_argument('--centroid-from', type=int, default=0)  # stage A4: the scene head alone for the first 3000 steps
     ap.add_argument('--patch-size', type=int, default=8); ap.add_argument('--image-size', type=int, default=64); a = ap.parse_args()
     d = Path(a.dir); d.mkdir(parents=True, exist_ok=True); torch.set_num_threads(1)
     tok = CLIPTokenizer.from_pretrained(resolve_model('mini:clip')); t0 = time.time()
@@ -54,7 +57,7 @@ def main():
         tr = make_split(A['scenes'], seed=SEED + 100, split='train')  # fresh scenes, not pilot 3's 10,000
         model = load_clip(tiny_clip(d / 'init', tokenizer=tok, seed=SEED, **pilot.model_config(patch_size=a.patch_size, image_size=a.image_size)))[0]
         train_vision(model, list(tr['image']), [json.loads(s) for s in tr['scene']], a.steps, A['lr'], A['warmup'], A['every'], d / 'ckpt',
-                     centroid_weight=a.centroid_weight)
+                     centroid_weight=a.centroid_weight, centroid_from=a.centroid_from)
     else:
         if not (d / 'start').exists():
             shutil.copytree(a.start, d / 'start'); shutil.copy(Path(a.start).parent.parent / 'init' / 'preprocessor_config.json', d / 'start')
