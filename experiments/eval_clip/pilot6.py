@@ -4,7 +4,7 @@ Fixed before the run (see README.md, "Pilot 6"). Stage A trains the pilots' visi
 the two scene heads (scene attributes + kind centroids), on fresh scenes, with no text tower (~4x cheaper a step
 than the contrastive step); stage B locks the vision tower and trains the text tower, the visual projection and the
 temperature with `train_eval_clip`'s contrastive probes (pilot 3's data, probes and batch).
-    python experiments/eval_clip/pilot6.py vision DIR_A [--steps N --patch-size P --image-size S]   # stage A -> DIR_A/ckpt/step-N (every 1000)
+    python experiments/eval_clip/pilot6.py vision DIR_A [--steps N --patch-size P --image-size S --centroid-weight W --centroid-from K]   # stage A -> DIR_A/ckpt/step-N (every 1000)
     python experiments/eval_clip/pilot6.py measure DIR_A                     # shape (seeds 0 and 1) + position probes of stage A's checkpoints
     python experiments/eval_clip/pilot6.py text DIR_B --start DIR_A/ckpt/step-N   # stage B -> DIR_B/ckpt/step-N (every 500)
     python experiments/eval_clip/pilot2.py measure DIR_B                     # pilot 2's measurements of stage B's
