@@ -138,7 +138,7 @@ class SampleCfg:
 @dataclass
 class EvalCfg:
     "Step 4: the paper's metrics and their models."
-    clip_model:str = _f('mini:clip')
+    clip_model:str = _f('mini:eval_clip')
     prompts:str = _f('mini:eval', doc='the evaluation prompt set: a registered name (core.PLUGINS prompts)')
     detector:str = _f('mini:sceneparser', doc='the object detector behind SOA/CA/PA: a registered name (core.PLUGINS detector)')
     threshold:float = _f(0.3, range=(0, 1), doc='detector score threshold')
