@@ -23,7 +23,7 @@ __all__ = ['log', 'OPPOSITE', 'REL_TEMPLATES', 'ABS_TEMPLATES', 'PROBES', 'PROBE
            'PHRASINGS', 'group_phrase', 'relation_facts', 'mutate', 'object_probe', 'absolute_probe', 'relation_probe',
            'caption_probe', 'draw_texts', 'scene_targets', 'scene_centroids', 'centroid_loss', 'contrastive_step',
            'train_eval_clip', 'pretrain_image_tower', 'single_object_scenes', 'ridge_fit', 'linear_probe_accuracy',
-           'shape_probe', 'positional_prompts', 'prefers_true', 'word_cosines']
+           'shape_probe', 'positional_prompts', 'prefers_true', 'prefers_over_edit', 'word_cosines']
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #3c0d364a
 _NUMS = {1: 'a', 2: 'two', 3: 'three', 4: 'four'}
@@ -325,6 +325,17 @@ def prefers_true(img_emb, prompts:list, clip) -> np.ndarray:
     model, tok, _ = clip
     t, s = embed_texts(prompts, model, tok), embed_texts(swapped, model, tok)
     return ((img_emb * t).sum(1) > (img_emb * s).sum(1)).astype(float)
+
+def prefers_over_edit(img_emb, scenes:list, clip, attr:str, seed:int=0) -> np.ndarray:
+    "Per scene (row i of `img_emb` is its render): 1 if CLIP scores one of its groups ('Two red circles.') above the same with `attr` (shape, color or count) changed; scenes with no such edit are left out."
+    rng, pairs = np.random.default_rng(seed), []
+    for i, sc in enumerate(json.loads(s) if isinstance(s, str) else s for s in scenes):
+        g = sc['groups'][int(rng.integers(len(sc['groups'])))]
+        if (m := mutate(g, attr, sc, rng)): pairs.append((i, _cap(group_phrase(g)) + '.', _cap(group_phrase(m)) + '.'))
+    rows, true, edit = map(list, zip(*pairs))
+    model, tok, _ = clip
+    t, e = embed_texts(true, model, tok), embed_texts(edit, model, tok)
+    return ((img_emb[rows] * t).sum(1) > (img_emb[rows] * e).sum(1)).astype(float)
 
 def word_cosines(clip) -> dict:
     "Mean cosine between the text embeddings of different shape words, and of different color words (1 = CLIP cannot tell them apart)."
