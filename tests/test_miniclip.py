@@ -151,6 +151,8 @@ def test_shipped_eval_clip():
     s1, s2 = log['stage1'], log['stage2']  # locked-image tuning: the image tower alone, then the text side on the locked tower
     assert len(s1['losses']) == s1['steps'] and len(s2['losses']) == s2['stop_after'] and s2['lock_vision']
     for l in (s1['losses'], s2['losses']): assert np.mean(l[-20:]) < np.mean(l[:20]), l[:20]
+    from recap_nb.mini.evalclip import shape_probe
+    assert shape_probe((model, t, proc), n_train=300, n_test=200) > 0.9  # the shipped weights see shapes (0.98 on the full probe; first CLIP 0.34)
     # a different model from the generator's text encoder source, with the same tokenizer
     assert (folder / 'model.safetensors').read_bytes() != (data_dir() / 'mini_clip' / 'model.safetensors').read_bytes()
     assert t(["a red circle to the left of two blue squares"])['input_ids'] == load_clip('mini:clip')[1](["a red circle to the left of two blue squares"])['input_ids']

@@ -5,6 +5,7 @@
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #f411bf7c
 from __future__ import annotations
 import json, logging, math
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -170,9 +171,18 @@ def contrastive_step(model, opt, tokenizer, pixel_values, texts:list, max_length
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #8c0d18af
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 
+@contextmanager
+def _frozen(module, frozen:bool=True):
+    "Within the block `module`'s weights take no gradient (if `frozen`); each weight's own setting comes back afterwards, errors included."
+    before = [(p, p.requires_grad) for p in module.parameters()]
+    if frozen: module.requires_grad_(False)
+    try: yield
+    finally:
+        for p, rg in before: p.requires_grad_(rg)
+
 def _next_rows(order, n:int, batch_size:int, rng) -> tuple:
-    "The next `batch_size` rows of shuffled passes over `n` rows (a fresh permutation is appended when the pass runs short), and the rows left."
-    if len(order) < batch_size: order = np.concatenate([order, rng.permutation(n)])
+    "The next `batch_size` rows of shuffled passes over `n` rows (fresh permutations are appended while the pass is short), and the rows left."
+    while len(order) < batch_size: order = np.concatenate([order, rng.permutation(n)])
     return order[:batch_size], order[batch_size:]
 
 def _pixel_batch(pixels, rows, mean, std, device, dtype):
@@ -216,21 +226,21 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
     pixels = _to_uint8(images, model.config.vision_config.image_size)
     mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
     model.to(device, get_dtype(dtype)).train()
-    if lock_vision: model.vision_model.requires_grad_(False)
     heads, aux = _aux_heads(model, scenes, device, aux_weight, centroid_weight)
     params = torch.nn.ModuleList([model, *heads]) if heads else model
-    opt, losses, order = _adamw(params, lr, weight_decay), [], np.zeros(0, int)
+    losses, order = [], np.zeros(0, int)
     pbar = tqdm(range(steps if stop_after is None else min(steps, stop_after)), disable=not progress, desc='train eval clip', mininterval=10)
-    for step in pbar:
-        idx, order = _next_rows(order, len(scenes), batch_size, rng)
-        pos, neg = draw_texts([scenes[i] for i in idx], rng, mix, max_negs)
-        for g in opt.param_groups: g['lr'] = lr_at(step, steps, lr, warmup)
-        px = _pixel_batch(pixels, idx, mean, std, device, model.dtype)
-        losses.append(contrastive_step(model, opt, tokenizer, px, pos + neg, aux=None if aux is None else partial(aux, rows=idx)))
-        if step % 10 == 0: pbar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
-        if checkpoint_every and (step + 1) % checkpoint_every == 0: _checkpoint(model, losses, Path(checkpoint_dir) / f'step-{step + 1}')
+    with _frozen(model.vision_model, lock_vision):
+        opt = _adamw(params, lr, weight_decay)  # a locked tower's weights stay out of it
+        for step in pbar:
+            idx, order = _next_rows(order, len(scenes), batch_size, rng)
+            pos, neg = draw_texts([scenes[i] for i in idx], rng, mix, max_negs)
+            for g in opt.param_groups: g['lr'] = lr_at(step, steps, lr, warmup)
+            px = _pixel_batch(pixels, idx, mean, std, device, model.dtype)
+            losses.append(contrastive_step(model, opt, tokenizer, px, pos + neg, aux=None if aux is None else partial(aux, rows=idx)))
+            if step % 10 == 0: pbar.set_postfix(loss=f"{np.mean(losses[-10:]):.3f}")
+            if checkpoint_every and (step + 1) % checkpoint_every == 0: _checkpoint(model, losses, Path(checkpoint_dir) / f'step-{step + 1}')
     model.eval()
-    if lock_vision: model.vision_model.requires_grad_(True)
     return losses
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #c3b8d62a
@@ -245,7 +255,10 @@ def pretrain_image_tower(model, # a CLIPModel: its vision tower and visual proje
                         ) -> list:
     "Stage 1 of locked-image tuning: the image tower alone learns the scene heads on its embedding (no text, no contrastive loss)."
     import torch
-    if len(images) != len(scenes) or not scene_weight > 0: raise ValueError(f"pretrain_image_tower: {len(images)} images, {len(scenes)} scenes, scene_weight {scene_weight}; need equal counts and a scene head")
+    if len(images) != len(scenes) or not len(images) or not scene_weight > 0 or centroid_weight < 0:
+        raise ValueError(f"pretrain_image_tower: {len(images)} images, {len(scenes)} scenes, scene_weight {scene_weight}, centroid_weight "
+                         f"{centroid_weight}; need equal, non-zero counts, scene_weight > 0 and centroid_weight >= 0")
+    if centroid_weight and centroid_from >= steps: log.warning("pretrain_image_tower: centroid_from %d >= steps %d: the centroid head never joins", centroid_from, steps)
     scenes = [json.loads(s) if isinstance(s, str) else s for s in scenes]
     seed_everything(seed); rng = np.random.default_rng(seed)
     pixels = _to_uint8(images, model.config.vision_config.image_size)
@@ -328,10 +341,13 @@ def prefers_true(img_emb, prompts:list, clip) -> np.ndarray:
 
 def prefers_over_edit(img_emb, scenes:list, clip, attr:str, seed:int=0) -> np.ndarray:
     "Per scene (row i of `img_emb` is its render): 1 if CLIP scores one of its groups ('Two red circles.') above the same with `attr` (shape, color or count) changed; scenes with no such edit are left out."
+    if len(img_emb) != len(scenes) or attr not in ('shape', 'color', 'count'): raise ValueError(f"prefers_over_edit: {len(img_emb)} embeddings, {len(scenes)} scenes, attr {attr!r}")
     rng, pairs = np.random.default_rng(seed), []
     for i, sc in enumerate(json.loads(s) if isinstance(s, str) else s for s in scenes):
         g = sc['groups'][int(rng.integers(len(sc['groups'])))]
         if (m := mutate(g, attr, sc, rng)): pairs.append((i, _cap(group_phrase(g)) + '.', _cap(group_phrase(m)) + '.'))
+    if not pairs: raise ValueError(f"prefers_over_edit: no scene allows a {attr} edit")
+    if len(pairs) < len(scenes): log.info("prefers_over_edit(%s): %d of %d scenes allow no such edit and are left out", attr, len(scenes) - len(pairs), len(scenes))
     rows, true, edit = map(list, zip(*pairs))
     model, tok, _ = clip
     t, e = embed_texts(true, model, tok), embed_texts(edit, model, tok)
