@@ -185,10 +185,24 @@ def _next_rows(order, n:int, batch_size:int, rng) -> tuple:
     while len(order) < batch_size: order = np.concatenate([order, rng.permutation(n)])
     return order[:batch_size], order[batch_size:]
 
+def _scene_dicts(scenes:list) -> list:
+    "Scene graphs as dicts (JSON strings are parsed)."
+    return [json.loads(s) if isinstance(s, str) else s for s in scenes]
+
+def _train_setup(model, images, scenes, device, dtype, seed) -> tuple:
+    "What both trainers start from: seeded (torch and `rng`), scene dicts, uint8 renders at the tower's size, CLIP's mean and std; `model` on `device` in train mode."
+    import torch
+    seed_everything(seed); rng = np.random.default_rng(seed)
+    pixels = _to_uint8(images, model.config.vision_config.image_size)
+    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
+    model.to(device, get_dtype(dtype)).train()
+    return _scene_dicts(scenes), rng, pixels, mean, std
+
 def _pixel_batch(pixels, rows, mean, std, device, dtype):
     "Rows of uint8 renders `[n, 3, H, W]`, normalised with CLIP's mean and std, on `device` in `dtype`."
     return ((pixels[rows].to(device).float() / 255 - mean) / std).to(dtype)
 
+# %% ../../nbs/86_pretrain_eval_clip.ipynb #05e27e06
 def _checkpoint(model, losses, folder):
     "Save the model and the losses so far to `folder`."
     model.save_pretrained(folder); (folder / 'losses.json').write_text(json.dumps([round(l, 4) for l in losses]))
@@ -221,11 +235,7 @@ def train_eval_clip(model, tokenizer, # a CLIPModel (trained in place) and its t
     "Train `model` contrastively on scene probes: each row's true text competes with its minimal edits and all other rows' texts."
     import torch
     if len(images) != len(scenes) or len(images) < 2: raise ValueError(f"train_eval_clip: {len(images)} images and {len(scenes)} scenes; need >= 2 pairs")
-    scenes = [json.loads(s) if isinstance(s, str) else s for s in scenes]
-    seed_everything(seed); rng = np.random.default_rng(seed)
-    pixels = _to_uint8(images, model.config.vision_config.image_size)
-    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
-    model.to(device, get_dtype(dtype)).train()
+    scenes, rng, pixels, mean, std = _train_setup(model, images, scenes, device, dtype, seed)
     heads, aux = _aux_heads(model, scenes, device, aux_weight, centroid_weight)
     params = torch.nn.ModuleList([model, *heads]) if heads else model
     losses, order = [], np.zeros(0, int)
@@ -259,11 +269,7 @@ def pretrain_image_tower(model, # a CLIPModel: its vision tower and visual proje
         raise ValueError(f"pretrain_image_tower: {len(images)} images, {len(scenes)} scenes, scene_weight {scene_weight}, centroid_weight "
                          f"{centroid_weight}; need equal, non-zero counts, scene_weight > 0 and centroid_weight >= 0")
     if centroid_weight and centroid_from >= steps: log.warning("pretrain_image_tower: centroid_from %d >= steps %d: the centroid head never joins", centroid_from, steps)
-    scenes = [json.loads(s) if isinstance(s, str) else s for s in scenes]
-    seed_everything(seed); rng = np.random.default_rng(seed)
-    pixels = _to_uint8(images, model.config.vision_config.image_size)
-    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CLIP_MEAN, CLIP_STD))
-    model.to(device, get_dtype(dtype)).train()
+    scenes, rng, pixels, mean, std = _train_setup(model, images, scenes, device, dtype, seed)
     (what_heads, what), (where_heads, where) = (_aux_heads(model, scenes, device, scene_weight, 0.), _aux_heads(model, scenes, device, 0., centroid_weight))
     opt = _adamw(torch.nn.ModuleList([model.vision_model, model.visual_projection, *what_heads, *where_heads]), lr, weight_decay)
     losses, order = [], np.zeros(0, int)
@@ -335,23 +341,25 @@ def prefers_true(img_emb, prompts:list, clip) -> np.ndarray:
     from recap_nb.evaluate import swap_position
     swapped = [swap_position(p) for p in prompts]
     if bad := [p for s, p in zip(swapped, prompts) if s == p]: raise ValueError(f"prefers_true: prompt {bad[0]!r} has no position word to swap")
+    return _prefers(img_emb, prompts, swapped, clip)
+
+def _prefers(img_emb, true:list, other:list, clip) -> np.ndarray:
+    "Per row: 1 if CLIP scores image row i higher with `true[i]` than with `other[i]`."
     model, tok, _ = clip
-    t, s = embed_texts(prompts, model, tok), embed_texts(swapped, model, tok)
-    return ((img_emb * t).sum(1) > (img_emb * s).sum(1)).astype(float)
+    t, o = embed_texts(true, model, tok), embed_texts(other, model, tok)
+    return ((img_emb * t).sum(1) > (img_emb * o).sum(1)).astype(float)
 
 def prefers_over_edit(img_emb, scenes:list, clip, attr:str, seed:int=0) -> np.ndarray:
     "Per scene (row i of `img_emb` is its render): 1 if CLIP scores one of its groups ('Two red circles.') above the same with `attr` (shape, color or count) changed; scenes with no such edit are left out."
     if len(img_emb) != len(scenes) or attr not in ('shape', 'color', 'count'): raise ValueError(f"prefers_over_edit: {len(img_emb)} embeddings, {len(scenes)} scenes, attr {attr!r}")
     rng, pairs = np.random.default_rng(seed), []
-    for i, sc in enumerate(json.loads(s) if isinstance(s, str) else s for s in scenes):
+    for i, sc in enumerate(_scene_dicts(scenes)):
         g = sc['groups'][int(rng.integers(len(sc['groups'])))]
         if (m := mutate(g, attr, sc, rng)): pairs.append((i, _cap(group_phrase(g)) + '.', _cap(group_phrase(m)) + '.'))
     if not pairs: raise ValueError(f"prefers_over_edit: no scene allows a {attr} edit")
     if len(pairs) < len(scenes): log.info("prefers_over_edit(%s): %d of %d scenes allow no such edit and are left out", attr, len(scenes) - len(pairs), len(scenes))
     rows, true, edit = map(list, zip(*pairs))
-    model, tok, _ = clip
-    t, e = embed_texts(true, model, tok), embed_texts(edit, model, tok)
-    return ((img_emb[rows] * t).sum(1) > (img_emb[rows] * e).sum(1)).astype(float)
+    return _prefers(img_emb[rows], true, edit, clip)
 
 def word_cosines(clip) -> dict:
     "Mean cosine between the text embeddings of different shape words, and of different color words (1 = CLIP cannot tell them apart)."
