@@ -150,14 +150,15 @@ def resolve_model(name:str, verify:bool=True) -> str:
 
 # %% ../nbs/00_core.ipynb #bbb8f896
 def model_identity(spec) -> str:
-    "What identifies a model's weights: a local folder's file names, sizes and mtimes (a LoRA folder's base too), else the Hub id."
+    "What identifies a model's weights: a local folder's file names, sizes and mtimes (a LoRA or over-base folder's base too), else the Hub id."
     p = Path(resolve_model(str(spec), verify=False))
     if not p.is_dir(): return str(spec)
     h = hashlib.sha256()
     for f in sorted(f for f in p.rglob('*') if f.is_file()):
         st = f.stat(); h.update(f'{f.relative_to(p)}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
     ident = f'{spec}@{h.hexdigest()[:16]}'
-    if (p / 'recap_lora.json').exists(): ident += ' on ' + model_identity(json.loads((p / 'recap_lora.json').read_text())['base'])
+    for meta in ('recap_lora.json', 'base.json'):  # a LoRA's or a fine-tune's base weights are part of what it computes
+        if (p / meta).exists(): ident += ' on ' + model_identity(json.loads((p / meta).read_text())['base'])
     return ident
 
 # %% ../nbs/00_core.ipynb #a5f18cd3

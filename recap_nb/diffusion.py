@@ -9,14 +9,16 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import ConfigError, resolve_model
+from .core import ConfigError, resolve_model, data_dir, sha256_file
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'default_clip_tokenizer', 'unet_block_types', 'tiny_sd_pipeline',
-           'text_encoder_from_clip', 'CaptionTable', 'prepare_captions', 'step_plan', 'pixel_tensor',
-           'build_latent_cache', 'load_parts', 'setup_trainable', 'trainable_params', 'diffusion_loss']
+__all__ = ['log', 'SHARED_PARTS', 'UNET_LORA_TARGETS', 'TEXT_LORA_TARGETS', 'default_clip_tokenizer', 'unet_block_types',
+           'tiny_sd_pipeline', 'text_encoder_from_clip', 'CaptionTable', 'prepare_captions', 'step_plan',
+           'pixel_tensor', 'build_latent_cache', 'is_over_base', 'root_pipeline', 'shared_checksums', 'base_ref',
+           'save_over_base', 'load_over_base', 'sd_from_pretrained', 'load_parts', 'setup_trainable',
+           'trainable_params', 'diffusion_loss']
 
 # %% ../nbs/29_diffusion.ipynb #11329733
 def default_clip_tokenizer(name:str='mini:clip', # a CLIP folder, Hub id or shipped mini:<name>
@@ -221,23 +223,87 @@ def build_latent_cache(vae, # an AutoencoderKL
         out.append(torch.stack(par, 1))
     return torch.cat(out)
 
+# %% ../nbs/29_diffusion.ipynb #0f500fcc
+SHARED_PARTS = ('vae', 'tokenizer', 'scheduler')  # what a fine-tune of the UNet and text encoder leaves as it was
+
+def is_over_base(folder) -> bool:
+    "Whether `folder` holds a UNet and text encoder over a base (a `base.json` and no `model_index.json`)."
+    p = Path(str(folder)); return (p / 'base.json').exists() and not (p / 'model_index.json').exists()
+
+def root_pipeline(spec, verify:bool=True) -> str:
+    "The pipeline folder (or Hub id) holding `spec`'s VAE, tokenizer and scheduler: itself, or an over-base folder's base's, recursively."
+    import json
+    p = resolve_model(str(spec), verify=verify)
+    return root_pipeline(json.loads((Path(p) / 'base.json').read_text())['base'], verify) if is_over_base(p) else p
+
+def shared_checksums(base:str) -> dict:
+    "sha256 of the shared parts (`SHARED_PARTS`) of `base`'s root pipeline, by file path inside it."
+    root = Path(root_pipeline(base, verify=False))
+    return {f.relative_to(root).as_posix(): sha256_file(f) for part in SHARED_PARTS for f in sorted((root / part).rglob('*')) if f.is_file()}
+
+def base_ref(base) -> str:
+    "How `base.json` names a base: `mini:<name>` for a folder shipped in data/, else the name or path as given."
+    p = Path(str(base)).resolve()
+    return f'mini:{p.name[5:]}' if p.parent == data_dir().resolve() and p.name.startswith('mini_') else str(base)
+
+def save_over_base(src, # a pipeline folder (or another over-base folder) with unet/ and text_encoder/
+                   to, # the folder to write (created)
+                   base, # the base pipeline the parts go over: folder, Hub id or mini:<name>
+                   dtype=None, # store the weights in this torch dtype (e.g. torch.float16); None: copy the files as they are
+                   **meta, # more fields for base.json (what the fine-tune was, its step, ...)
+                  ) -> Path:
+    "Write `src`'s UNet and text encoder to `to` with a `base.json` naming `base` and its shared parts' checksums."
+    import json, shutil
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModel
+    src, to = Path(src), Path(to); to.mkdir(parents=True, exist_ok=True)
+    for part, cls in (('unet', UNet2DConditionModel), ('text_encoder', CLIPTextModel)):
+        if dtype is None: shutil.copytree(src / part, to / part)
+        else: cls.from_pretrained(src / part, dtype=dtype).save_pretrained(to / part)
+    (to / 'base.json').write_text(json.dumps(dict(base=base_ref(base), shared=shared_checksums(base), **meta), indent=1))
+    return to
+
+# %% ../nbs/29_diffusion.ipynb #c06738c1
+def load_over_base(folder, # written by `save_over_base`
+                   dtype=None, # torch dtype of the loaded weights (default float32, whatever they are stored in)
+                  ):
+    "The pipeline of an over-base folder: its UNet and text encoder over its base, after checking the base's shared parts."
+    import json, torch
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel
+    p = Path(str(folder)); b = json.loads((p / 'base.json').read_text()); dtype = dtype or torch.float32
+    if 'shared' in b and (now := shared_checksums(b['base'])) != b['shared']:
+        raise ValueError(f"{p}: its base {b['base']} has other shared files than it was made with: "
+                         f"{sorted(k for k in set(now) | set(b['shared']) if now.get(k) != b['shared'].get(k))}")
+    parts = dict(unet=UNet2DConditionModel.from_pretrained(p / 'unet', dtype=dtype),
+                 text_encoder=CLIPTextModel.from_pretrained(p / 'text_encoder', dtype=dtype))
+    return StableDiffusionPipeline.from_pretrained(root_pipeline(b['base']), **parts, safety_checker=None, feature_extractor=None,
+                                                   requires_safety_checker=False, dtype=dtype)
+
+def sd_from_pretrained(spec, # pipeline folder, Hub id, mini:<name> or an over-base folder (`save_over_base`)
+                       dtype=None, # torch dtype of the weights (default float32)
+                      ):
+    "A `StableDiffusionPipeline` without its safety checker, whichever of the four `spec` is."
+    import torch
+    from diffusers import StableDiffusionPipeline
+    path = resolve_model(str(spec))
+    if is_over_base(path): return load_over_base(path, dtype)
+    return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+                                                   dtype=dtype or torch.float32)
+
 # %% ../nbs/29_diffusion.ipynb #c23c4c6d
 UNET_LORA_TARGETS = ['to_k', 'to_q', 'to_v', 'to_out.0']
 TEXT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'out_proj']
 
-def load_parts(model:str, # pipeline folder, Hub id or mini:<name>
+def load_parts(model:str, # pipeline folder, Hub id, mini:<name> or over-base folder
                dtype=None, # torch dtype of the weights (default float32)
               ):
-    "Load a Stable Diffusion v1.x pipeline without its safety checker."
-    import torch
-    from diffusers import StableDiffusionPipeline
-    path = resolve_model(model)
-    try:
-        return StableDiffusionPipeline.from_pretrained(path, safety_checker=None, feature_extractor=None, requires_safety_checker=False,
-                                                       dtype=dtype or torch.float32)
+    "Load a Stable Diffusion v1.x pipeline without its safety checker (`sd_from_pretrained`), naming `model` if it cannot."
+    try: return sd_from_pretrained(model, dtype)
     except (OSError, ValueError) as e:
-        raise OSError(f"finetune.model={model!r}: cannot load a Stable Diffusion pipeline from {path} ({type(e).__name__}: {e}). "
-                      "Give a diffusers pipeline folder, a Hub id such as 'stable-diffusion-v1-5/stable-diffusion-v1-5', or mini:t2i") from e
+        raise OSError(f"finetune.model={model!r}: cannot load a Stable Diffusion pipeline from {resolve_model(model, verify=False)} "
+                      f"({type(e).__name__}: {e}). Give a diffusers pipeline folder, a Hub id such as "
+                      "'stable-diffusion-v1-5/stable-diffusion-v1-5', mini:t2i, or a folder written by `save_over_base`") from e
 
 def _parts_of(trainable:str) -> list:
     return {'unet': ['unet'], 'text_encoder': ['text_encoder'], 'both': ['unet', 'text_encoder']}[trainable]

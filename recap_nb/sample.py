@@ -29,23 +29,15 @@ def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, a LoRA folde
                   dtype=None, # torch dtype (default float32)
                  ):
     "A `StableDiffusionPipeline` for `spec` with the sampling scheduler, on `device`, progress bars off."
-    import torch, diffusers
-    from diffusers import StableDiffusionPipeline
+    import diffusers
+    from recap_nb.diffusion import sd_from_pretrained
     if scheduler not in SCHEDULERS: raise ConfigError(f"sample.scheduler={scheduler!r}; choose one of: {', '.join(map(repr, SCHEDULERS))}")
-    kw = dict(safety_checker=None, feature_extractor=None, requires_safety_checker=False, dtype=dtype or torch.float32)
     p = Path(str(spec))
     if (p / 'recap_lora.json').exists():
-        base = json.loads((p / 'recap_lora.json').read_text())['base']
-        pipe = StableDiffusionPipeline.from_pretrained(resolve_model(base), **kw)
+        pipe = sd_from_pretrained(json.loads((p / 'recap_lora.json').read_text())['base'], dtype)
         pipe.load_lora_weights(p); pipe.fuse_lora(); pipe.unload_lora_weights()
-    elif (p / 'base.json').exists() and not (p / 'model_index.json').exists():  # a shipped fine-tune: its UNet and text encoder over its base
-        from diffusers import UNet2DConditionModel
-        from transformers import CLIPTextModel
-        parts = dict(unet=UNet2DConditionModel.from_pretrained(p / 'unet'), text_encoder=CLIPTextModel.from_pretrained(p / 'text_encoder'))
-        pipe = StableDiffusionPipeline.from_pretrained(resolve_model(json.loads((p / 'base.json').read_text())['base']), **parts, **kw)
-        pipe.unet.to(kw['dtype']); pipe.text_encoder.to(kw['dtype'])
-    else:
-        try: pipe = StableDiffusionPipeline.from_pretrained(resolve_model(str(spec)), **kw)
+    else:  # a pipeline folder, Hub id, mini:<name>, or a fine-tune's UNet and text encoder over its base (base.json)
+        try: pipe = sd_from_pretrained(spec, dtype)
         except (OSError, ValueError) as e:
             raise OSError(f"model {spec!r}: not a Stable Diffusion pipeline folder, Hub id, mini:<name> or LoRA folder ({type(e).__name__}: {e})") from e
     pipe.scheduler = getattr(diffusers, SCHEDULERS[scheduler]).from_config(pipe.scheduler.config)

@@ -21,7 +21,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'mini_base'))
 import measure  # the fixed battery of issue 19 (prompts, seeds, sampling, controls): reused, never copied
 
-from recap_nb.core import load_config, save_config, stage_folder, data_dir, write_checksums, sha256_file, RunConfig
+from recap_nb.core import load_config, save_config, stage_folder, data_dir, write_checksums, RunConfig
+from recap_nb.diffusion import save_over_base
 
 log = logging.getLogger('recap_compare')
 
@@ -287,19 +288,6 @@ def curve(d, scenes:int=100, per_row:int=4) -> Path:
     return out / 'curve.png'
 
 # ---------------------------------------------------------------- 4. ship, load, verify
-SHARED = ('vae', 'tokenizer', 'scheduler')  # stay in the base's folder; a shipped long run holds unet/ and text_encoder/ only
-
-def base_ref(base:str) -> str:
-    "How `base.json` names the base: `mini:<name>` for a folder shipped in data/, else the path as given."
-    p = Path(base).resolve()
-    return f'mini:{p.name[5:]}' if p.parent == data_dir().resolve() and p.name.startswith('mini_') else str(base)
-
-def shared_checksums(base:str) -> dict:
-    "sha256 of the base's shared parts (VAE, tokenizer, scheduler) that a shipped long run relies on."
-    from recap_nb.core import resolve_model
-    root = Path(resolve_model(base, verify=False))
-    return {f.relative_to(root).as_posix(): sha256_file(f) for part in SHARED for f in sorted((root / part).rglob('*')) if f.is_file()}
-
 def final_checkpoint(d, arm:str) -> Path:
     from recap_nb.finetune import latest_checkpoint
     ck = latest_checkpoint(Path(d) / arm / 'finetune')
@@ -327,10 +315,9 @@ def ship(d, arm:str, to, command:str|None=None) -> Path:
     "Stage 4: copy the arm's final fine-tuned UNet and text encoder, its train log, COMMAND, results and SHA256SUMS to `to`."
     ck, cfg = final_checkpoint(d, _check_arm(arm)), load_config('mini', Path(d) / arm / 'config.yaml')
     state = json.loads((ck / 'trainer_state.json').read_text())
-    to = Path(to); tmp = to.with_name(to.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    for part in ('unet', 'text_encoder'): shutil.copytree(ck / 'pipeline' / part, tmp / part)
+    to = Path(to); tmp = to.with_name(to.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True)
     base = cfg.finetune.model
-    (tmp / 'base.json').write_text(json.dumps(dict(base=base_ref(base), shared=shared_checksums(base), arm=arm, step=state['step']), indent=1))
+    save_over_base(ck / 'pipeline', tmp, base, arm=arm, step=state['step'])  # unet/, text_encoder/ and base.json (the base's shared checksums)
     import datasets
     ids = datasets.load_from_disk(str(Path(d) / 'data' / arm))['id']
     steps, calls, plain = state['step'], train_calls(d, arm), _plain(cfg)
@@ -358,14 +345,10 @@ def _ids_sha(ids) -> str:
     return hashlib.sha256('\n'.join(ids).encode()).hexdigest()
 
 def load_long(folder, device='cpu'):
-    "A shipped long run as a `StableDiffusionPipeline` (`sample.load_pipeline`), after checking its checksums and its base's shared VAE/tokenizer/scheduler."
+    "A shipped long run as a `StableDiffusionPipeline` (`sample.load_pipeline`, which checks its base's shared VAE/tokenizer/scheduler), after checking its own checksums."
     from recap_nb.core import verify_checksums
     from recap_nb.sample import load_pipeline
-    folder = Path(verify_checksums(folder)); b = json.loads((folder / 'base.json').read_text())
-    if (now := shared_checksums(b['base'])) != b['shared']:
-        raise ValueError(f"{folder}: the base {b['base']} has other shared parts than it was fine-tuned with: "
-                         f"{sorted(k for k in set(now) | set(b['shared']) if now.get(k) != b['shared'].get(k))}")
-    return load_pipeline(str(folder), device=device)
+    return load_pipeline(str(verify_checksums(folder)), device=device)
 
 def verify(d, arm:str, shipped, steps:int|None=None, threads:int|None=None, progress:bool=True) -> dict:
     "Rerun the shipped arm's fine-tune to its first checkpoint (or `steps`) in `DIR/verify` and compare the losses bit for bit."
