@@ -25,14 +25,19 @@ def final_state(run:Path) -> dict:
     if state['step'] != STEPS: raise SystemExit(f'{run}: at step {state["step"]} of {STEPS}; rerun stage7.py to finish it')
     return state
 
+def cpu_name() -> str:
+    "The CPU model (runs are bit-identical on one machine, not across CPU kinds)."
+    info = Path('/proc/cpuinfo')
+    names = [l.split(':', 1)[1].strip() for l in info.read_text().splitlines() if l.startswith('model name')] if info.exists() else []
+    return names[0] if names else platform.processor() or platform.machine()
+
 def train_log(out:Path, state:dict, threads:int) -> dict:
     "What the base is: the recipe (graft, data, settings), every loss, and where it was built."
     graft = out / 'stage7' / 'graft' / 'unet' / 'diffusion_pytorch_model.safetensors'
     return dict(stage=7, step=state['step'], losses=state['losses'], base='mini:t2i', graft_seed=GRAFT_SEED,
                 graft_unet_sha256=sha256_file(graft), data=dict(**DATA, fact_frac=FRAC, fact_seed=FACT_SEED),
                 finetune=dict(**STAGE6, steps=STEPS, warmup_steps=WARMUP), pinned=PINNED, stored_dtype='float16',
-                built_by=dict(threads=threads, torch=torch.__version__, machine=platform.machine(), processor=platform.processor(),
-                              python=platform.python_version()))
+                built_by=dict(threads=threads, torch=torch.__version__, cpu=cpu_name(), python=platform.python_version()))
 
 def ship(out, to, table=None, threads:int=2) -> Path:
     "Write the stage-7 base to `to` (replaced): fp16 UNet + text encoder over data/mini_t2i, train_log.json, COMMAND, SHA256SUMS."
