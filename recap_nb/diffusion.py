@@ -299,9 +299,10 @@ def load_parts(model:str, # pipeline folder, Hub id, mini:<name> or over-base fo
                dtype=None, # torch dtype of the weights (default float32)
               ):
     "Load a Stable Diffusion v1.x pipeline without its safety checker (`sd_from_pretrained`), naming `model` if it cannot."
-    try: return sd_from_pretrained(model, dtype)
+    path = resolve_model(model)  # a missing mini:<name> or a failed checksum says so itself
+    try: return sd_from_pretrained(path, dtype)
     except (OSError, ValueError) as e:
-        raise OSError(f"finetune.model={model!r}: cannot load a Stable Diffusion pipeline from {resolve_model(model, verify=False)} "
+        raise OSError(f"finetune.model={model!r}: cannot load a Stable Diffusion pipeline from {path} "
                       f"({type(e).__name__}: {e}). Give a diffusers pipeline folder, a Hub id such as "
                       "'stable-diffusion-v1-5/stable-diffusion-v1-5', mini:t2i, or a folder written by `save_over_base`") from e
 
