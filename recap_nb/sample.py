@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, resolve_model, model_identity
+from .core import RunConfig, SampleCfg, ConfigError, stage_run, get_device, get_dtype, model_identity
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def load_pipeline(spec:str, # pipeline folder, Hub id, mini:<name>, a LoRA folde
     else:  # a pipeline folder, Hub id, mini:<name>, or a fine-tune's UNet and text encoder over its base (base.json)
         try: pipe = sd_from_pretrained(spec, dtype)
         except (OSError, ValueError) as e:
-            raise OSError(f"model {spec!r}: not a Stable Diffusion pipeline folder, Hub id, mini:<name> or LoRA folder ({type(e).__name__}: {e})") from e
+            raise OSError(f"model {spec!r}: not a Stable Diffusion pipeline folder, Hub id, mini:<name>, LoRA folder or over-base folder ({type(e).__name__}: {e})") from e
     pipe.scheduler = getattr(diffusers, SCHEDULERS[scheduler]).from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
