@@ -236,16 +236,21 @@ def root_pipeline(spec, verify:bool=True) -> str:
     p = resolve_model(str(spec), verify=verify)
     return root_pipeline(json.loads((Path(p) / 'base.json').read_text())['base'], verify) if is_over_base(p) else p
 
+def _shared_files_sha(root) -> dict:
+    root = Path(root)
+    return {f.relative_to(root).as_posix(): sha256_file(f) for part in SHARED_PARTS for f in sorted((root / part).rglob('*')) if f.is_file()}
+
 def shared_checksums(base:str) -> dict:
     "sha256 of the shared parts (`SHARED_PARTS`) of `base`'s root pipeline, by file path inside it."
-    root = Path(root_pipeline(base, verify=False))
-    return {f.relative_to(root).as_posix(): sha256_file(f) for part in SHARED_PARTS for f in sorted((root / part).rglob('*')) if f.is_file()}
+    return _shared_files_sha(root_pipeline(base, verify=False))
 
 def base_ref(base) -> str:
     "How `base.json` names a base: `mini:<name>` for a folder shipped in data/, else the name or path as given."
     p = Path(str(base)).resolve()
     return f'mini:{p.name[5:]}' if p.parent == data_dir().resolve() and p.name.startswith('mini_') else str(base)
 
+
+# %% ../nbs/29_diffusion.ipynb #9db0f207
 def save_over_base(src, # a pipeline folder (or another over-base folder) with unet/ and text_encoder/
                    to, # the folder to write (created)
                    base, # the base pipeline the parts go over: folder, Hub id or mini:<name>
@@ -272,12 +277,13 @@ def load_over_base(folder, # written by `save_over_base`
     from diffusers import StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel
     p = Path(str(folder)); b = json.loads((p / 'base.json').read_text()); dtype = dtype or torch.float32
-    if 'shared' in b and (now := shared_checksums(b['base'])) != b['shared']:
+    root = root_pipeline(b['base'])  # resolved (and a shipped one verified) once
+    if 'shared' in b and (now := _shared_files_sha(root)) != b['shared']:
         raise ValueError(f"{p}: its base {b['base']} has other shared files than it was made with: "
                          f"{sorted(k for k in set(now) | set(b['shared']) if now.get(k) != b['shared'].get(k))}")
     parts = dict(unet=UNet2DConditionModel.from_pretrained(p / 'unet', dtype=dtype),
                  text_encoder=CLIPTextModel.from_pretrained(p / 'text_encoder', dtype=dtype))
-    return StableDiffusionPipeline.from_pretrained(root_pipeline(b['base']), **parts, safety_checker=None, feature_extractor=None,
+    return StableDiffusionPipeline.from_pretrained(root, **parts, safety_checker=None, feature_extractor=None,
                                                    requires_safety_checker=False, dtype=dtype)
 
 def sd_from_pretrained(spec, # pipeline folder, Hub id, mini:<name> or an over-base folder (`save_over_base`)

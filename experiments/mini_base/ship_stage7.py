@@ -13,15 +13,16 @@ from pathlib import Path
 import torch
 from recap_nb.core import data_dir, sha256_file, write_checksums
 from recap_nb.diffusion import save_over_base
+from recap_nb.finetune import latest_checkpoint
 from stage5 import DATA, PINNED, WARMUP
 from stage6 import FACT_SEED, FRAC, STAGE6
 from stage7 import GRAFT_SEED, STEPS
 
 def final_state(run:Path) -> dict:
     "The trainer state (step, every loss) of the run's last checkpoint, which must be step STEPS."
-    cks = sorted((run / 'checkpoints').glob('step-*'))
-    if not cks: raise SystemExit(f'{run}: no checkpoint; run stage7.py first')
-    state = json.loads((cks[-1] / 'trainer_state.json').read_text())
+    ck = latest_checkpoint(run)
+    if ck is None: raise SystemExit(f'{run}: no checkpoint; run stage7.py first')
+    state = json.loads((ck / 'trainer_state.json').read_text())
     if state['step'] != STEPS: raise SystemExit(f'{run}: at step {state["step"]} of {STEPS}; rerun stage7.py to finish it')
     return state
 
