@@ -35,23 +35,24 @@ def relation_prompts() -> pd.DataFrame:
     scene = ep.prompt_id.map(lambda p: int(p.split('~')[0].split('-')[1]))
     return ep[ep.subset.isin(['positional', 'swapped']) & scene.isin(SCENES)].reset_index(drop=True)
 
-def sample(out, spec:str) -> pd.DataFrame:
+def sample(out, spec:str, prompts=relation_prompts) -> pd.DataFrame:
     torch.set_num_threads(1)
     name, path = spec.split('=', 1)
-    ep = relation_prompts()
+    ep = prompts()
     return generate({name: path}, ep[['prompt_id', 'prompt', 'noise_id']], Path(out) / name, SAMPLING, progress=True)
 
-def score(out, a:str, b:str, n_boot:int=1000) -> pd.DataFrame:
-    out, ep = Path(out), relation_prompts()
+def score(out, a:str, b:str, n_boot:int=1000, prompts=relation_prompts, metrics=METRICS) -> pd.DataFrame:
+    "Score both models' images of `prompts()` with the scene parser: OUT/table.csv and the paired A - B in OUT/diffs.csv."
+    out, ep = Path(out), prompts()
     man = pd.concat([read_manifest(out / m) for m in (a, b)], ignore_index=True)
     units = score_detections(man, _specs(ep), 'mini:sceneparser', progress=True)
     units = pd.concat([units, swap_units(units)], ignore_index=True)
     units.to_parquet(out / 'units.parquet')
     table = battery_table(units, n_boot=n_boot)
-    table = table[table.metric.isin(METRICS)]
+    table = table[table.metric.isin(metrics)]
     table.to_csv(out / 'table.csv', index=False)
     frames = compare._battery_frames(units)
-    diffs = pd.DataFrame([compare.stat_difference(frames, a, b, m, n_boot) for m in METRICS])
+    diffs = pd.DataFrame([compare.stat_difference(frames, a, b, m, n_boot) for m in metrics])
     diffs.to_csv(out / 'diffs.csv', index=False)
     print(f"{ep.subset.value_counts().to_dict()} prompts x {SEEDS} seeds")
     print(table.round(3).to_string(index=False)); print(diffs.round(3).to_string(index=False))
