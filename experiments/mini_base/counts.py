@@ -22,9 +22,7 @@ METRICS = ('count slope', 'count MAE', 'count accuracy')
 
 def count_prompts() -> pd.DataFrame:
     "The counting prompts of scenes `positions.SCENES`."
-    ep, _ = positions.measure.prompt_set(max(positions.SCENES) + 1)
-    scene = ep.prompt_id.map(lambda p: int(p.split('~')[0].split('-')[1]))
-    return ep[(ep.subset == 'counting') & scene.isin(positions.SCENES)].reset_index(drop=True)
+    return positions.scene_prompts(['counting'])
 
 def sample(out, spec:str) -> pd.DataFrame: return positions.sample(out, spec, prompts=count_prompts)
 def score(out, a:str, b:str) -> pd.DataFrame: return positions.score(out, a, b, prompts=count_prompts, metrics=METRICS)

@@ -29,11 +29,15 @@ SCENES, SEEDS = range(100, 300), 4
 SAMPLING = SampleCfg(n_per_prompt=SEEDS, resolution=64, batch_size=50)
 METRICS = ('PA given both found', 'PA (geometric)', 'swap test (layout flips)')
 
-def relation_prompts() -> pd.DataFrame:
-    "The positional prompts of scenes SCENES and their swapped twins."
+def scene_prompts(subsets) -> pd.DataFrame:
+    "The prompts of `subsets` on scenes SCENES (`measure.prompt_set`, swapped twins included)."
     ep, _ = measure.prompt_set(max(SCENES) + 1)
     scene = ep.prompt_id.map(lambda p: int(p.split('~')[0].split('-')[1]))
-    return ep[ep.subset.isin(['positional', 'swapped']) & scene.isin(SCENES)].reset_index(drop=True)
+    return ep[ep.subset.isin(subsets) & scene.isin(SCENES)].reset_index(drop=True)
+
+def relation_prompts() -> pd.DataFrame:
+    "The positional prompts of scenes SCENES and their swapped twins."
+    return scene_prompts(['positional', 'swapped'])
 
 def sample(out, spec:str, prompts=relation_prompts) -> pd.DataFrame:
     torch.set_num_threads(1)
