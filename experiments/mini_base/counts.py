@@ -10,7 +10,7 @@ Fixed 2026-12-07 before it ran (README.md, "Counts and relations against the Ora
   (prompt, seed) pairs both have, whole prompts resampled for both (1000 resamples, `compare.stat_difference`).
 
     python experiments/mini_base/counts.py sample OUT NAME=PIPELINE   # one process (one thread) per model; resumable
-    python experiments/mini_base/counts.py score OUT A B            # after both are sampled: OUT/table.csv, OUT/diffs.csv
+    python experiments/mini_base/counts.py score OUT A B            # after both are sampled: OUT/table_A_B.csv, OUT/diffs_A_B.csv
 """
 import sys
 

@@ -10,7 +10,7 @@ Fixed 2026-12-07 before it ran (README.md, "Relations at a higher resolution"):
   (prompt, seed) pairs both have, whole prompts resampled for both (1000 resamples, `compare.stat_difference`).
 
     python experiments/mini_base/positions.py sample OUT NAME=PIPELINE   # one process (one thread) per model; resumable
-    python experiments/mini_base/positions.py score OUT A B            # after both are sampled: OUT/table.csv, OUT/diffs.csv
+    python experiments/mini_base/positions.py score OUT A B            # after both are sampled: OUT/table_A_B.csv, OUT/diffs_A_B.csv
 """
 import sys
 from pathlib import Path
@@ -46,18 +46,18 @@ def sample(out, spec:str, prompts=relation_prompts) -> pd.DataFrame:
     return generate({name: path}, ep[['prompt_id', 'prompt', 'noise_id']], Path(out) / name, SAMPLING, progress=True)
 
 def score(out, a:str, b:str, n_boot:int=1000, prompts=relation_prompts, metrics=METRICS) -> pd.DataFrame:
-    "Score both models' images of `prompts()` with the scene parser: OUT/table.csv and the paired A - B in OUT/diffs.csv."
-    out, ep = Path(out), prompts()
+    "Score both models' images of `prompts()` with the scene parser: OUT/table_A_B.csv and the paired A - B in OUT/diffs_A_B.csv."
+    out, ep, pair = Path(out), prompts(), f'{a}_{b}'
     man = pd.concat([read_manifest(out / m) for m in (a, b)], ignore_index=True)
     units = score_detections(man, _specs(ep), 'mini:sceneparser', progress=True)
     units = pd.concat([units, swap_units(units)], ignore_index=True)
-    units.to_parquet(out / 'units.parquet')
+    units.to_parquet(out / f'units_{pair}.parquet')
     table = battery_table(units, n_boot=n_boot)
     table = table[table.metric.isin(metrics)]
-    table.to_csv(out / 'table.csv', index=False)
+    table.to_csv(out / f'table_{pair}.csv', index=False)
     frames = compare._battery_frames(units)
     diffs = pd.DataFrame([compare.stat_difference(frames, a, b, m, n_boot) for m in metrics])
-    diffs.to_csv(out / 'diffs.csv', index=False)
+    diffs.to_csv(out / f'diffs_{pair}.csv', index=False)
     print(f"{ep.subset.value_counts().to_dict()} prompts x {SEEDS} seeds")
     print(table.round(3).to_string(index=False)); print(diffs.round(3).to_string(index=False))
     return diffs
