@@ -10,15 +10,9 @@ from pathlib import Path
 
 import torch
 from recap_nb.core import data_dir
-from recap_nb.evaluate import swap_position
 from recap_nb.mini.clip import load_clip
-from recap_nb.mini.evalclip import embed_images, prefers_true
+from recap_nb.mini.evalclip import embed_images, prefers_true, prompt_rows
 from recap_nb.mini.world import eval_prompts as eval_prompts_v2, eval_prompts_v1, make_split
-
-def prompt_rows(prompts, ev, subset):
-    "nbs/86's `prompt_rows`: eval render rows and prompts of one subset (prompts without a position word left out)."
-    pr = prompts(ev).to_pandas(); s = pr[(pr.subset == subset) & (pr.prompt.map(swap_position) != pr.prompt)]
-    return s.prompt_id.str.split('-').str[1].astype(int).to_numpy(), list(s.prompt)
 
 def as_clip_folder(folder:Path) -> Path:
     "`folder` itself if it holds a tokenizer, else a temporary copy of data/mini_eval_clip with `folder`'s config and weights."

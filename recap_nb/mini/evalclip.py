@@ -24,7 +24,7 @@ __all__ = ['log', 'OPPOSITE', 'REL_TEMPLATES', 'ABS_TEMPLATES', 'PROBES', 'PROBE
            'PHRASINGS', 'group_phrase', 'relation_facts', 'mutate', 'object_probe', 'absolute_probe', 'relation_probe',
            'caption_probe', 'draw_texts', 'scene_targets', 'scene_centroids', 'centroid_loss', 'contrastive_step',
            'train_eval_clip', 'pretrain_image_tower', 'single_object_scenes', 'ridge_fit', 'linear_probe_accuracy',
-           'shape_probe', 'positional_prompts', 'prefers_true', 'prefers_over_edit', 'word_cosines']
+           'shape_probe', 'positional_prompts', 'prefers_true', 'prefers_over_edit', 'word_cosines', 'prompt_rows']
 
 # %% ../../nbs/86_pretrain_eval_clip.ipynb #3c0d364a
 _NUMS = {1: 'a', 2: 'two', 3: 'three', 4: 'four'}
@@ -369,3 +369,14 @@ def word_cosines(clip) -> dict:
         return float(c[~np.eye(len(words), dtype=bool)].mean())
     return dict(shape_words=mean_off(SHAPES), color_words=mean_off(COLORS),
                 shape_phrases=mean_off([f'a red {s}.' for s in SHAPES]), color_phrases=mean_off([f'a {c} circle.' for c in COLORS]))
+
+# %% ../../nbs/86_pretrain_eval_clip.ipynb #56e9a48c
+def prompt_rows(prompts, # a prompt writer such as `eval_prompts`: split -> Dataset with prompt_id, prompt, subset
+                ev, # an eval split (`make_split(..., split='eval')`) whose rows the prompt ids index
+                subset:str, # which subset's prompts, e.g. 'positional'
+               ) -> tuple:
+    "Eval render rows and prompts of one subset of `prompts(ev)` (prompt ids end in the scene's index; prompts without a position word left out)."
+    from recap_nb.evaluate import swap_position
+    pr = prompts(ev).to_pandas(); s = pr[(pr.subset == subset) & (pr.prompt.map(swap_position) != pr.prompt)]
+    if s.empty: raise ValueError(f"no {subset!r} prompts with a position word in {len(pr)} prompts (subsets: {sorted(set(pr.subset))})")
+    return s.prompt_id.str.split('-').str[1].astype(int).to_numpy(), list(s.prompt)
