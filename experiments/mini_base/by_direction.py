@@ -25,8 +25,7 @@ def direction(prompt:str) -> str:
     return hits[0]
 
 def by_direction(out, a:str, b:str, n_boot:int=1000) -> pd.DataFrame:
-    ep = positions.relation_prompts()
-    ep = ep[ep.subset == 'positional']  # twins are scored by the swap test, not by PA
+    ep = positions.relation_prompts()  # originals and swapped twins: positions.py scores PA on both
     side = dict(zip(ep.prompt_id, ep.prompt.map(direction)))
     units = pd.read_parquet(Path(out) / f'units_{a}_{b}.parquet')
     rows = []
