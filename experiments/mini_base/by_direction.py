@@ -12,21 +12,18 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'recap_compare'))
 import compare  # noqa: E402
 import positions  # noqa: E402
-from recap_nb.evaluate import BATTERY  # noqa: E402
+from recap_nb.evaluate import BATTERY, _specs  # noqa: E402
+from recap_nb.mini.world import RELATIONS  # noqa: E402  (the relations a scene graph stores: 'left of', 'above', 'near')
 
 METRIC = 'PA given both found'
-STORED, REVERSED = ('left of', 'above'), ('right of', 'below')
 
-def direction(prompt:str) -> str:
-    "'stored' if the prompt says 'left of' or 'above', 'reversed' if 'right of' or 'below' (every positional prompt says one)."
-    p = prompt.lower()
-    hits = [name for name, words in (('stored', STORED), ('reversed', REVERSED)) if any(w in p for w in words)]
-    if len(hits) != 1: raise ValueError(f"cannot tell the direction of {prompt!r}")
-    return hits[0]
+def direction(spec:dict) -> str:
+    "'stored' if the prompt's relation (its spec, as the scorer reads it) is one the scene graph stores, else 'reversed'."
+    return 'stored' if spec['relation']['relation'] in RELATIONS else 'reversed'
 
 def by_direction(out, a:str, b:str, n_boot:int=1000) -> pd.DataFrame:
     ep = positions.relation_prompts()  # originals and swapped twins: positions.py scores PA on both
-    side = dict(zip(ep.prompt_id, ep.prompt.map(direction)))
+    side = {pid: direction(spec) for pid, spec in _specs(ep).items()}
     units = pd.read_parquet(Path(out) / f'units_{a}_{b}.parquet')
     rows = []
     for d in ('stored', 'reversed'):
